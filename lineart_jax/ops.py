@@ -1,0 +1,124 @@
+"""Convolution primitives of the network, written for fast gradients on every backend.
+
+All convolutions use TensorFlow's 'SAME' padding and NHWC layout, as the seed did.
+
+Transposed convolutions keep TensorFlow's kernel layout ``(kh, kw, out, in)`` and
+compute exactly ``tf.nn.conv2d_transpose(x, kernel, padding='SAME')``, which is
+``jax.lax.conv_transpose(x, kernel, strides, 'SAME', transpose_kernel=True)``.
+That reference form is slow to differentiate on XLA:CPU: the weight gradient of a
+4x4 stride-2 transposed convolution becomes a convolution with a reversed, dilated
+window that no library kernel accepts (~1.5 GFLOP/s).  So:
+
+* 4x4 stride-2 (``decoder1..3``): a 2x2 stride-1 convolution with ``4 * out``
+  channels over the input padded by one pixel, followed by a shifted
+  depth-to-space.  The kernel is only rearranged; no zeros are multiplied.  A
+  custom VJP computes the input gradient as the ordinary strided convolution it is
+  and the weight gradient as four ``dot_general``s over N*H*W.
+* 3x3 stride-1 (``decoder3_flat1/2``): an ordinary convolution with the kernel
+  flipped spatially and its channel axes swapped.
+
+On GPU the reference form maps onto cuDNN and is used unchanged
+(``jax.lax.platform_dependent``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+_DIMS = ("NHWC", "HWIO", "NHWC")
+
+
+def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1) -> jax.Array:
+  """'SAME' convolution, kernel ``(kh, kw, in, out)``."""
+  return lax.conv_general_dilated(
+      x, kernel, (stride, stride), "SAME", dimension_numbers=_DIMS)
+
+
+def conv_transpose_reference(x: jax.Array, kernel: jax.Array, stride: int) -> jax.Array:
+  """TensorFlow's ``conv2d_transpose(padding='SAME')``, kernel ``(kh, kw, out, in)``."""
+  return lax.conv_transpose(
+      x, kernel, (stride, stride), "SAME", dimension_numbers=_DIMS,
+      transpose_kernel=True)
+
+
+def _phase_kernel(kernel: jax.Array) -> jax.Array:
+  """(4, 4, out, in) transposed-conv kernel -> (2, 2, in, 4 * out) phase kernel.
+
+  Along one axis, output 2m + a (phase a) of the stride-2 'SAME' transposed
+  convolution is ``sum_p xpad[m + a + p] * kernel[3 - a - 2p]`` with ``xpad`` the
+  input padded by one pixel on both sides.  Reversing the kernel makes tap
+  ``3 - a - 2p`` the index ``2p + a``, which a reshape splits into (p, a).
+  """
+  kh, kw, cout, cin = kernel.shape
+  assert (kh, kw) == (4, 4), kernel.shape
+  k = kernel[::-1, ::-1].reshape(2, 2, 2, 2, cout, cin)  # (p, a, q, b, out, in)
+  return k.transpose(0, 2, 5, 1, 3, 4).reshape(2, 2, cin, 4 * cout)
+
+
+def _upsample2x_forward(x: jax.Array, kernel: jax.Array) -> jax.Array:
+  n, h, w, _ = x.shape
+  cout = kernel.shape[2]
+  xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+  z = lax.conv_general_dilated(
+      xp, _phase_kernel(kernel), (1, 1), "VALID", dimension_numbers=_DIMS)
+  z = z.reshape(n, h + 1, w + 1, 2, 2, cout)
+  # Shifted depth-to-space: y[2m + a, 2n + b] = z[m + a, n + b, a, b].
+  rows = []
+  for a in (0, 1):
+    rows.append(jnp.stack([z[:, a:a + h, b:b + w, a, b] for b in (0, 1)], axis=3))
+  y = jnp.stack(rows, axis=2)  # (n, h, a, w, b, out)
+  return y.reshape(n, 2 * h, 2 * w, cout)
+
+
+@jax.custom_vjp
+def _upsample2x(x: jax.Array, kernel: jax.Array) -> jax.Array:
+  return _upsample2x_forward(x, kernel)
+
+
+def _upsample2x_fwd(x, kernel):
+  return _upsample2x_forward(x, kernel), (x, kernel)
+
+
+def _upsample2x_bwd(res, dy):
+  x, kernel = res
+  n, h, w, cin = x.shape
+  cout = kernel.shape[2]
+  # The input gradient is the forward convolution whose gradient the transposed
+  # convolution is: stride 2, 'SAME' padding (one pixel each side for 4x4).
+  dx = lax.conv_general_dilated(
+      dy, kernel, (2, 2), ((1, 1), (1, 1)), dimension_numbers=_DIMS)
+  # Weight gradient: kernel[t] meets dy[2i + t - 1] * x[i].  With dy padded by
+  # one pixel, dy_pad[2i + t] is block i + t // 2, row t % 2 of the padded
+  # gradient cut into 2x2 blocks.
+  dyp = jnp.pad(dy, ((0, 0), (1, 1), (1, 1), (0, 0)))
+  dyp = dyp.reshape(n, h + 1, 2, w + 1, 2, cout)
+  parts = [[jnp.einsum("nhwi,nhrwso->rsoi", x, dyp[:, sh:sh + h, :, sw:sw + w],
+                       preferred_element_type=jnp.float32)
+            for sw in (0, 1)] for sh in (0, 1)]
+  dk = jnp.stack([jnp.stack(row, axis=0) for row in parts], axis=0)  # (sh, sw, rh, rw, o, i)
+  dk = dk.transpose(0, 2, 1, 3, 4, 5).reshape(4, 4, cout, cin)
+  return dx.astype(x.dtype), dk.astype(kernel.dtype)
+
+
+_upsample2x.defvjp(_upsample2x_fwd, _upsample2x_bwd)
+
+
+def _conv_transpose_as_conv(x: jax.Array, kernel: jax.Array, stride: int) -> jax.Array:
+  kh, kw = kernel.shape[:2]
+  if stride == 1 and kh % 2 == 1 and kw % 2 == 1:
+    return conv2d(x, kernel[::-1, ::-1].transpose(0, 1, 3, 2))
+  if stride == 2 and (kh, kw) == (4, 4):
+    return _upsample2x(x, kernel)
+  return conv_transpose_reference(x, kernel, stride)
+
+
+def conv_transpose(x: jax.Array, kernel: jax.Array, stride: int) -> jax.Array:
+  """TensorFlow ``conv2d_transpose(padding='SAME')``, fast to differentiate on CPU."""
+  return lax.platform_dependent(
+      x, kernel,
+      cpu=functools.partial(_conv_transpose_as_conv, stride=stride),
+      default=functools.partial(conv_transpose_reference, stride=stride))

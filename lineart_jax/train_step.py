@@ -1,0 +1,122 @@
+"""Train state and the data-parallel training step.
+
+The step is ``jax.jit`` over ``jax.shard_map`` on the 1-D ``data`` mesh, which is
+what ``jax.pmap`` itself is built on: each device runs the whole step on its slice
+of the global batch, BatchNorm averages its batch statistics over ``data`` (so
+they are the statistics of the global batch) and the gradients are averaged over
+``data`` before the optimizer update, which every device then applies identically.
+
+Why ``pcast`` before differentiating: inside ``shard_map`` the parameters are
+replicated ("invariant") values, and JAX sums the cotangents of an invariant
+input over the axis automatically.  A ``pmean`` of those gradients would then be
+N times too large.  Casting the parameters to "varying" first makes each device's
+gradient its own, and the explicit ``pmean`` averages them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import flax
+import jax
+import jax.numpy as jnp
+import optax
+from jax.sharding import Mesh, PartitionSpec as P
+
+from lineart_jax import losses, sharding
+from lineart_jax.model import AutoEncoder, init_variables
+from lineart_jax.sharding import DATA_AXIS
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Everything a resumed run needs besides the data iterator.
+
+  ``rng`` is the run's base key.  The seed network has no stochastic layers, so
+  the step does not consume it; it is carried (and checkpointed) so that a layer
+  that needs randomness derives it with ``fold_in(rng, step)``, resuming exactly.
+  """
+  step: jax.Array
+  params: Any
+  batch_stats: Any
+  opt_state: Any
+  rng: jax.Array
+
+
+def make_optimizer(learning_rate: float | optax.Schedule, b1: float = 0.9,
+                   b2: float = 0.999) -> optax.GradientTransformation:
+  """optax Adam, as the seed (lr 2e-5)."""
+  return optax.adam(learning_rate, b1=b1, b2=b2)
+
+
+def create_train_state(model: AutoEncoder, optimizer: optax.GradientTransformation,
+                       seed: int, mesh: Mesh) -> TrainState:
+  """A fresh state, replicated over the mesh (identical on every process)."""
+  init_key, run_key = jax.random.split(jax.random.key(seed))
+
+  @jax.jit
+  def init():
+    variables = init_variables(model, init_key)
+    params = variables["params"]
+    return TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                      batch_stats=variables["batch_stats"],
+                      opt_state=optimizer.init(params), rng=run_key)
+
+  state = jax.jit(init, out_shardings=sharding.replicated(mesh))()
+  return state
+
+
+def to_unit_float(x: jax.Array) -> jax.Array:
+  """uint8 images (what the loader ships, 4x less host->device traffic) -> [0, 1]."""
+  if x.dtype == jnp.uint8:
+    return x.astype(jnp.float32) / 255.0
+  return x.astype(jnp.float32)
+
+
+def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
+                    mesh: Mesh, learning_rate: float | optax.Schedule
+                    ) -> Callable[[TrainState, dict], tuple[TrainState, dict]]:
+  """Returns ``step(state, batch) -> (state, metrics)``, compiled, state donated.
+
+  ``batch`` holds ``color`` (B, H, W, 3) and ``line`` (B, H, W, 1), uint8 or float
+  in [0, 1], sharded along ``data`` (see ``sharding.global_batch``).  Metrics:
+  ``loss`` (mean over the global batch of the per-image weighted squared error),
+  ``grad_norm`` and ``learning_rate``, replicated scalars.
+  """
+  if model.bn_axis_name != DATA_AXIS:
+    model = model.clone(bn_axis_name=DATA_AXIS)
+  lr_at = learning_rate if callable(learning_rate) else (lambda _: learning_rate)
+
+  def per_device(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
+    color, line = to_unit_float(batch["color"]), to_unit_float(batch["line"])
+    weights = losses.loss_map(line)
+
+    def loss_fn(params):
+      output, updates = model.apply(
+          {"params": params, "batch_stats": state.batch_stats}, color, train=True,
+          mutable=["batch_stats"])
+      return losses.per_image_loss(output, line, weights).mean(), updates["batch_stats"]
+
+    params = jax.lax.pcast(state.params, DATA_AXIS, to="varying")
+    (loss, batch_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+    grads = jax.lax.pmean(grads, DATA_AXIS)
+    loss = jax.lax.pmean(loss, DATA_AXIS)
+    updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+    new_state = state.replace(step=state.step + 1,
+                              params=optax.apply_updates(state.params, updates),
+                              batch_stats=batch_stats, opt_state=opt_state)
+    metrics = {"loss": loss, "grad_norm": optax.global_norm(grads),
+               "learning_rate": jnp.asarray(lr_at(state.step), jnp.float32)}
+    return new_state, metrics
+
+  step = jax.jit(
+      jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P(DATA_AXIS)),
+                    out_specs=(P(), P())),
+      donate_argnums=0)
+
+  def checked_step(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
+    sharding.check_global_batch(batch["color"].shape[0], mesh)
+    return step(state, batch)
+
+  checked_step.jitted = step
+  return checked_step
