@@ -125,8 +125,17 @@ class AutoEncoder(nn.Module):
     return nn.sigmoid(x.astype(jnp.float32))[:, :h, :w, :]
 
 
-def init_variables(model: AutoEncoder, rng: jax.Array, size: int = 128) -> dict:
-  """Initial ``{'params', 'batch_stats'}`` (shapes do not depend on ``size``)."""
-  x = jnp.zeros((1, size, size, 3), jnp.float32)
+def init_variables(model: AutoEncoder, seed: int | jax.Array) -> dict:
+  """Initial ``{'params', 'batch_stats'}`` for ``seed``.
+
+  Call it under ``jax.jit`` with ``seed`` a traced argument
+  (``create_train_state`` does): with a constant seed XLA would constant-fold
+  the initial forward pass.  The key is
+  an 'rbg' key: XLA:CPU compiles the ~40 threefry hashes of flax's per-layer key
+  derivation in ~15 s, the RngBitGenerator form in ~2 s.  The input is a zero
+  image of size 8: the variables' shapes do not depend on it.
+  """
+  key = jax.random.key(seed, impl="rbg")
+  x = jnp.zeros((1, STRIDE_PRODUCT, STRIDE_PRODUCT, 3), jnp.float32)
   # Initialise without the cross-device axis: there is no mesh here.
-  return model.clone(bn_axis_name=None).init(rng, x, train=False)
+  return model.clone(bn_axis_name=None).init(key, x, train=False)

@@ -32,7 +32,7 @@ from lineart_jax.sharding import DATA_AXIS
 class TrainState:
   """Everything a resumed run needs besides the data iterator.
 
-  ``rng`` is the run's base key.  The seed network has no stochastic layers, so
+  ``rng`` is the run's base key (raw uint32 key data of a threefry key).  The seed network has no stochastic layers, so
   the step does not consume it; it is carried (and checkpointed) so that a layer
   that needs randomness derives it with ``fold_in(rng, step)``, resuming exactly.
   """
@@ -52,18 +52,17 @@ def make_optimizer(learning_rate: float | optax.Schedule, b1: float = 0.9,
 def create_train_state(model: AutoEncoder, optimizer: optax.GradientTransformation,
                        seed: int, mesh: Mesh) -> TrainState:
   """A fresh state, replicated over the mesh (identical on every process)."""
-  init_key, run_key = jax.random.split(jax.random.key(seed))
-
-  @jax.jit
-  def init():
-    variables = init_variables(model, init_key)
+  def init(seed):
+    variables = init_variables(model, seed)
     params = variables["params"]
+    # The run key is a threefry key stored as raw uint32 key data, so that
+    # checkpoints hold a plain array.
+    run_key = jax.random.key_data(jax.random.fold_in(jax.random.key(seed), 1))
     return TrainState(step=jnp.zeros((), jnp.int32), params=params,
                       batch_stats=variables["batch_stats"],
                       opt_state=optimizer.init(params), rng=run_key)
 
-  state = jax.jit(init, out_shardings=sharding.replicated(mesh))()
-  return state
+  return jax.jit(init, out_shardings=sharding.replicated(mesh))(jnp.int32(seed))
 
 
 def to_unit_float(x: jax.Array) -> jax.Array:
@@ -105,7 +104,7 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
     new_state = state.replace(step=state.step + 1,
                               params=optax.apply_updates(state.params, updates),
                               batch_stats=batch_stats, opt_state=opt_state)
-    metrics = {"loss": loss, "grad_norm": optax.global_norm(grads),
+    metrics = {"loss": loss, "grad_norm": optax.tree.norm(grads),
                "learning_rate": jnp.asarray(lr_at(state.step), jnp.float32)}
     return new_state, metrics
 

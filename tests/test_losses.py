@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from lineart_jax.losses import loss_map, per_image_loss
+
+
+def slow_loss_map(target, alpha=6.0, beta=-2.0, bins=10, radius=2):
+  """The paper's map, pixel by pixel, as DIGEST.md states it."""
+  h, w = target.shape
+  out = np.ones((h, w), np.float64)
+  bin_of = lambda v: min(int(np.floor(v * bins)), bins - 1)
+  for u in range(h):
+    for v in range(w):
+      if target[u, v] == 1.0:
+        continue
+      own, same, total = bin_of(target[u, v]), 0, 0
+      for uu in range(max(0, u - radius), min(h, u + radius + 1)):
+        for vv in range(max(0, v - radius), min(w, v + radius + 1)):
+          total += 1
+          same += bin_of(target[uu, vv]) == own
+      out[u, v] = min(alpha * np.exp(-same / total) + beta, 1.0)
+  return out
+
+
+def _line_image(rng, h=24, w=31):
+  img = np.ones((h, w), np.float32)
+  img[5, 2:25] = 0.0                      # thin line
+  img[:, 17] = 0.3                        # gray vertical line to the border
+  img[12:22, 3:12] = 0.05                 # solid dark blob
+  img[0:3, 26:] = rng.uniform(0, 1, (3, w - 26))  # noise in a corner
+  return img
+
+
+@pytest.mark.parametrize("case", ["random", "lines", "white", "black", "tiny", "levels"])
+def test_loss_map_matches_slow_reference(case):
+  rng = np.random.default_rng(0)
+  target = {
+      "random": lambda: rng.uniform(0, 1, (19, 23)).astype(np.float32),
+      "lines": lambda: _line_image(rng),
+      "white": lambda: np.ones((9, 11), np.float32),
+      "black": lambda: np.zeros((9, 11), np.float32),
+      "tiny": lambda: rng.uniform(0, 1, (2, 3)).astype(np.float32),
+      "levels": lambda: (rng.integers(0, 256, (16, 16)) / 255).astype(np.float32),
+  }[case]()
+  got = np.asarray(loss_map(target[None, :, :, None]))[0, :, :, 0]
+  np.testing.assert_allclose(got, slow_loss_map(target), atol=1e-6, rtol=0)
+
+
+def test_loss_map_values_at_extremes():
+  white = np.asarray(loss_map(np.ones((1, 8, 8, 1), np.float32)))
+  black = np.asarray(loss_map(np.zeros((1, 8, 8, 1), np.float32)))
+  assert np.all(white == 1.0)
+  np.testing.assert_allclose(black, 6 * np.exp(-1) - 2, atol=1e-6)  # a uniform dark area
+
+
+def test_per_image_loss_is_weighted_sum_of_squares():
+  rng = np.random.default_rng(1)
+  target = rng.uniform(0, 1, (3, 8, 8, 1)).astype(np.float32)
+  output = rng.uniform(0, 1, (3, 8, 8, 1)).astype(np.float32)
+  weights = np.asarray(loss_map(target))
+  want = ((weights * (output - target)) ** 2).sum(axis=(1, 2, 3))
+  np.testing.assert_allclose(per_image_loss(output, target), want, rtol=1e-5)

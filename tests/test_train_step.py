@@ -1,0 +1,68 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from lineart_jax import sharding
+from lineart_jax.model import AutoEncoder
+from lineart_jax.train_step import create_train_state, make_train_step
+
+WIDTH = 0.0625
+
+
+def _batches(n=3, global_batch=8, size=16):
+  rng = np.random.default_rng(0)
+  return [{"color": rng.integers(0, 256, (global_batch, size, size, 3), np.uint8),
+           "line": rng.integers(0, 256, (global_batch, size, size, 1), np.uint8)}
+          for _ in range(n)]
+
+
+def _run(n_devices, optimizer, dtype=jnp.float32, batches=None):
+  mesh = sharding.make_mesh(jax.devices()[:n_devices])
+  model = AutoEncoder(width=WIDTH, dtype=dtype)
+  state = create_train_state(model, optimizer, 0, mesh)
+  step = make_train_step(model, optimizer, mesh, 0.0)
+  losses = []
+  for batch in batches or _batches():
+    state, metrics = step(state, sharding.global_batch(batch, mesh))
+    losses.append(float(metrics["loss"]))
+    assert np.isfinite(float(metrics["grad_norm"]))
+  return losses, jax.device_get((state.params, state.batch_stats, state.step))
+
+
+# With SGD, gradients summed over the 4 devices (or summed twice: pmean of the
+# already-summed cotangents) move the 4-device params 4x (16x) as far as 1 device.
+# Adam normalises each gradient by its own scale and would hide that.  Adam's lr is small because Adam also
+# amplifies reduction-order noise in near-zero gradients to full-size updates.
+@pytest.mark.parametrize("optimizer", [optax.sgd(1e-3), optax.adam(1e-4)], ids=["sgd", "adam"])
+def test_four_devices_equal_one_device(optimizer):
+  assert jax.device_count() >= 4
+  losses1, state1 = _run(1, optimizer)
+  losses4, state4 = _run(4, optimizer)
+  np.testing.assert_allclose(losses4, losses1, rtol=1e-5)
+  assert losses1[0] != losses1[2]  # the steps really changed the parameters
+  assert state4[2] == state1[2] == 3
+  for a, b in zip(jax.tree.leaves(state4[:2]), jax.tree.leaves(state1[:2])):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_bfloat16_compute_close_to_float32():
+  batches = _batches(n=2)
+  l32, s32 = _run(2, optax.adam(1e-3), batches=batches)
+  l16, s16 = _run(2, optax.adam(1e-3), dtype=jnp.bfloat16, batches=batches)
+  assert all(x.dtype == jnp.float32 for x in jax.tree.leaves(s16[0]))
+  np.testing.assert_allclose(l16, l32, rtol=0.03)
+
+
+def test_batch_not_divisible_by_devices_is_clear_error():
+  mesh = sharding.make_mesh(jax.devices()[:4])
+  with pytest.raises(ValueError, match="multiple of the number of devices"):
+    sharding.check_global_batch(6, mesh)
+  model = AutoEncoder(width=WIDTH)
+  opt = optax.sgd(1e-3)
+  state = create_train_state(model, opt, 0, mesh)
+  step = make_train_step(model, opt, mesh, 0.0)
+  batch = {"color": jnp.zeros((6, 8, 8, 3), jnp.uint8), "line": jnp.zeros((6, 8, 8, 1), jnp.uint8)}
+  with pytest.raises(ValueError, match="global batch size 6"):
+    step(state, batch)
