@@ -1,0 +1,1 @@
+"""Data: reading pairs, validating them, packing them, synthetic pairs, the Grain pipeline."""

@@ -1,0 +1,199 @@
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from lineart_jax.data import packed, pipeline, synthetic, validate
+from lineart_jax.data.imageio import ImageError, read_color, read_line
+from lineart_jax.data.pairs import find_pairs
+
+AUG = pipeline.Augment(crop=32)
+
+
+class FunctionSource:
+  """Pairs whose line is a known function of the color: line = color's red channel."""
+
+  def __init__(self, n=6, size=(48, 61)):
+    self.items = []
+    rng = np.random.default_rng(0)
+    for _ in range(n):
+      gray = rng.integers(0, 256, size, np.uint8)
+      self.items.append({"color": np.repeat(gray[..., None], 3, 2), "line": gray})
+
+  def __len__(self):
+    return len(self.items)
+
+  def __getitem__(self, i):
+    return self.items[i]
+
+
+def test_crop_and_flips_hit_both_images_the_same_way():
+  src = FunctionSource()
+  seen_flips = set()
+  for i in range(20):
+    rng = np.random.default_rng(i)
+    out = AUG(src[i % len(src)], rng)
+    assert out["color"].shape == (32, 32, 3) and out["line"].shape == (32, 32, 1)
+    # Gray color: hue rotation leaves it gray, so line == red channel must hold.
+    np.testing.assert_array_equal(out["line"][..., 0], out["color"][..., 0])
+    rng = np.random.default_rng(i)
+    rng.integers(0, 1), rng.integers(0, 1)  # the two window draws
+    seen_flips.add((rng.random() < 0.5, rng.random() < 0.5))
+  assert len(seen_flips) == 4
+
+
+def test_crop_is_a_window_of_the_source_and_flips_are_real():
+  src = FunctionSource(n=1)
+  full = src[0]["line"]
+  aug = pipeline.Augment(crop=32, flips=True, hue=False)
+  found = set()
+  for i in range(16):
+    line = aug(src[0], np.random.default_rng(i))["line"][..., 0]
+    for name, view in [("none", line), ("h", line[:, ::-1]), ("v", line[::-1]),
+                       ("hv", line[::-1, ::-1])]:
+      windows = np.lib.stride_tricks.sliding_window_view(full, view.shape)
+      if (windows == view).all(axis=(2, 3)).any():
+        found.add(name)
+        break
+    else:
+      pytest.fail("crop is not a (flipped) window of the source")
+  assert found == {"none", "h", "v", "hv"}
+
+
+def test_hue_rotates_color_only():
+  color, line = synthetic.make_pair(0, 0, 64)
+  pair = {"color": color, "line": line}
+  plain = pipeline.Augment(crop=64, flips=False, hue=False)(pair, np.random.default_rng(3))
+  hued = pipeline.Augment(crop=64, flips=False, hue=True)(pair, np.random.default_rng(3))
+  np.testing.assert_array_equal(plain["line"], hued["line"])
+  assert np.abs(plain["color"].astype(int) - hued["color"].astype(int)).mean() > 5
+  gray = np.full((4, 4, 3), 100, np.uint8)
+  np.testing.assert_array_equal(pipeline.rotate_hue(gray, 123.0), gray)
+  back = pipeline.rotate_hue(pipeline.rotate_hue(color, 90.0), 270.0)
+  assert np.abs(back.astype(int) - color.astype(int)).mean() < 4
+
+
+def _batches(it, n):
+  i = iter(it)
+  return i, [next(i) for _ in range(n)]
+
+
+def test_same_batches_for_0_and_2_workers_and_exact_restore():
+  src = synthetic.SyntheticSource(seed=1, size=48, length=50)
+  make = lambda w: pipeline.make_dataset(src, batch_size=3, seed=7, augment=AUG, workers=w)
+  it0, b0 = _batches(make(0), 5)
+  it2, b2 = _batches(make(2), 3)
+  for x, y in zip(b0, b2):
+    np.testing.assert_array_equal(x["color"], y["color"])
+    np.testing.assert_array_equal(x["line"], y["line"])
+  assert b0[0]["color"].shape == (3, 32, 32, 3) and b0[0]["color"].dtype == np.uint8
+  state = it2.get_state()
+  resumed = iter(make(2))
+  resumed.set_state(state)
+  np.testing.assert_array_equal(next(resumed)["color"], b0[3]["color"])
+  state0 = it0.get_state()
+  again = iter(make(0))
+  again.set_state(state0)
+  np.testing.assert_array_equal(next(again)["line"], next(it0)["line"])
+  del it2, resumed
+
+
+def test_processes_get_disjoint_shards():
+  src = FunctionSource(n=6)
+  a = pipeline.make_dataset(src, batch_size=1, seed=0, augment=AUG, process_index=0,
+                            process_count=2)
+  b = pipeline.make_dataset(src, batch_size=1, seed=0, augment=AUG, process_index=1,
+                            process_count=2)
+  _, ba = _batches(a, 3)
+  _, bb = _batches(b, 3)
+  assert not any(np.array_equal(x["line"], y["line"]) for x in ba for y in bb)
+
+
+def test_synthetic_is_deterministic_aligned_and_varied(tmp_path):
+  c1, l1 = synthetic.make_pair(3, 5, 96)
+  c2, l2 = synthetic.make_pair(3, 5, 96)
+  np.testing.assert_array_equal(c1, c2)
+  np.testing.assert_array_equal(l1, l2)
+  c3, _ = synthetic.make_pair(3, 6, 96)
+  assert not np.array_equal(c1, c3)
+  assert l1.min() < 80 and (l1 == 255).mean() > 0.5  # ink on mostly white paper
+  ink = l1 < 128
+  assert np.abs(c1[ink].astype(int).mean(1) - 255).mean() > 0  # lines also in the color image
+  dx, dy = validate.estimate_shift(c1, l1)
+  assert max(abs(dx), abs(dy)) <= 1.0
+  synthetic.main([str(tmp_path / "ds"), "--count", "3", "--size", "64"])
+  pairs = find_pairs(str(tmp_path / "ds"))
+  assert len(pairs) == 3
+  np.testing.assert_array_equal(read_line(pairs[1].line), synthetic.make_pair(0, 1, 64)[1])
+
+
+def _write(path, img):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  assert cv2.imwrite(path, img if img.ndim == 2 else img[..., ::-1])
+
+
+def test_validation_finds_problems_and_fixes_shift(tmp_path):
+  root = tmp_path / "ds"
+  for i in range(4):
+    c, l = synthetic.make_pair(0, i, 160)
+    if i == 1:  # 3-pixel shift of the line art (right, down)
+      l = cv2.warpAffine(l, np.float32([[1, 0, 3], [0, 1, 0]]), (160, 160),
+                         borderValue=255)
+    if i == 2:  # aspect mismatch
+      l = l[:120]
+    _write(str(root / "color" / f"{i}.png"), c)
+    _write(str(root / "line" / f"{i}.{'png' if i != 3 else 'webp'}"), l)
+  (root / "color" / "4.png").write_bytes(b"not an image")
+  _write(str(root / "line" / "4.png"), np.full((8, 8), 255, np.uint8))
+  out = tmp_path / "checked"
+  results = {os.path.basename(r.pair.color): r for r in
+             validate.validate(str(root), str(out), fix=True, show_progress=False)}
+  assert results["0.png"].status == "ok"
+  assert results["1.png"].status == "shifted" and results["1.png"].fixable
+  assert abs(results["1.png"].shift[0] - 3) < 0.5 and abs(results["1.png"].shift[1]) < 0.5
+  assert results["2.png"].status == "aspect"
+  assert results["4.png"].status == "unreadable" and "4.png" in results["4.png"].detail
+  manifest = find_pairs(str(out / "manifest.tsv"))
+  assert len(manifest) == 3  # 0, 3 (webp, lossless enough) and the fixed 1
+  fixed = [p for p in manifest if "fixed" in p.color][0]
+  c, l = read_color(fixed.color), read_line(fixed.line)
+  assert max(abs(v) for v in validate.estimate_shift(c, l)) <= 1.0
+  report = (out / "report.tsv").read_text()
+  assert "aspect" in report and "unreadable" in report
+
+
+def test_pack_and_read_back(tmp_path):
+  synthetic.write_dataset(str(tmp_path / "ds"), 3, size=64)
+  n, errors = packed.pack(find_pairs(str(tmp_path / "ds")), str(tmp_path / "p"),
+                          show_progress=False)
+  assert n == 3 and not errors
+  src = pipeline.open_source(str(tmp_path / "p"), seed=0)
+  c, l = synthetic.make_pair(0, 2, 64)
+  np.testing.assert_array_equal(src[2]["color"], c)
+  np.testing.assert_array_equal(src[2]["line"], l)
+
+
+def test_bad_file_in_training_is_skipped(tmp_path):
+  synthetic.write_dataset(str(tmp_path / "ds"), 3, size=48)
+  (tmp_path / "ds" / "color" / "000001.png").write_bytes(b"\x89PNG truncated")
+  src = pipeline.FileSource(str(tmp_path / "ds"))
+  items = [src[i] for i in range(3)]
+  assert src.skipped == 1
+  np.testing.assert_array_equal(items[1]["line"], items[2]["line"])
+
+
+def test_image_decoding_rules(tmp_path):
+  rgba = np.zeros((4, 4, 4), np.uint8)
+  rgba[..., 2] = 255  # red in BGRA, fully transparent except one pixel
+  rgba[0, 0, 3] = 255
+  cv2.imwrite(str(tmp_path / "a.png"), rgba)
+  c = read_color(str(tmp_path / "a.png"))
+  assert c.shape == (4, 4, 3) and tuple(c[0, 0]) == (255, 0, 0) and tuple(c[1, 1]) == (255,) * 3
+  cv2.imwrite(str(tmp_path / "g16.png"), np.full((3, 5), 65535, np.uint16))
+  assert read_color(str(tmp_path / "g16.png")).shape == (3, 5, 3)
+  assert read_line(str(tmp_path / "g16.png")).max() == 255
+  with pytest.raises(ImageError, match="exceeds"):
+    read_color(str(tmp_path / "a.png"), max_pixels=10)
+  with pytest.raises(ImageError, match="cannot read"):
+    read_line(str(tmp_path / "missing.png"))
