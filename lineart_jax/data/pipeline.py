@@ -1,6 +1,6 @@
 """The Grain input pipeline: (color, line) pairs -> augmented uint8 batches.
 
-    MapDataset.source(pairs) -> this process's shard -> shuffle(seed) -> repeat
+    MapDataset.source(pairs) -> this process's shard -> EpochShuffle(seed) -> repeat
       -> random_map(augment) -> batch(per-process batch, drop_remainder)
       -> IterDataset (+ multiprocess prefetch when workers > 0)
 
@@ -43,9 +43,8 @@ def hue_rotation_matrix(degrees: float) -> np.ndarray:
 
 
 def rotate_hue(rgb: np.ndarray, degrees: float) -> np.ndarray:
-  """uint8 RGB (..., 3) with its hue rotated by ``degrees``."""
-  out = rgb.astype(np.float32) @ hue_rotation_matrix(degrees).T
-  return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+  """uint8 RGB (H, W, 3) with its hue rotated by ``degrees`` (rounded, saturated)."""
+  return cv2.transform(rgb, hue_rotation_matrix(degrees))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,6 +134,41 @@ def open_source(root: str | None, seed: int, synthetic_size: int = 256):
   return FileSource(root)
 
 
+class EpochShuffle(grain.MapDataset):
+  """Grain's ``MapDataset.shuffle`` semantics, O(1) per element on any size.
+
+  Element ``i`` of epoch ``e`` (index ``e * n + i``, as ``repeat`` asks) is
+  ``parent[perm_e[i]]`` with ``perm_e`` a numpy permutation seeded by
+  (seed, e), built once per epoch.  Grain's own shuffle (a Feistel
+  ``index_shuffle``) costs 3 ms per element for 8 pairs and 0.5 ms for 64: more
+  than the whole augmentation of a small dataset.
+  """
+
+  def __init__(self, parent: grain.MapDataset, seed: int):
+    super().__init__(parent)
+    self._seed, self._n = seed, len(parent)
+    self._perms: dict[int, np.ndarray] = {}
+
+  def __len__(self) -> int:
+    return self._n
+
+  def __str__(self) -> str:
+    return f"EpochShuffle(seed={self._seed})"
+
+  def _perm(self, epoch: int) -> np.ndarray:
+    perm = self._perms.get(epoch)
+    if perm is None:
+      perm = np.random.default_rng([self._seed, epoch]).permutation(self._n)
+      self._perms = {epoch: perm, **{k: v for k, v in self._perms.items() if k == epoch - 1}}
+    return perm
+
+  def __getitem__(self, index):
+    if isinstance(index, slice):
+      return self.slice(index)
+    epoch, i = divmod(int(index), self._n)
+    return self._parent[int(self._perm(epoch)[i])]
+
+
 class Subset:
   """The pairs of ``source`` at ``indices`` (e.g. the training split)."""
 
@@ -164,8 +198,8 @@ def split_indices(n: int, val_count: int, seed: int) -> tuple[np.ndarray, np.nda
 
 def make_dataset(source, *, batch_size: int, seed: int, augment: Augment,
                  workers: int = 0, process_index: int = 0, process_count: int = 1,
-                 indices: np.ndarray | None = None, prefetch_buffer: int = 2
-                 ) -> grain.IterDataset:
+                 indices: np.ndarray | None = None, prefetch_buffer: int = 4,
+                 read_threads: int | None = None) -> grain.IterDataset:
   """The training stream of per-process batches (an endless IterDataset)."""
   if indices is not None:
     source = Subset(source, indices)
@@ -174,9 +208,14 @@ def make_dataset(source, *, batch_size: int, seed: int, augment: Augment,
     raise ValueError(f"{source!r}: {len(ds)} pairs cannot be split over "
                      f"{process_count} processes")
   ds = ds[process_index::process_count]
-  ds = ds.shuffle(seed=seed).repeat().random_map(augment, seed=seed)
+  ds = EpochShuffle(ds, seed).repeat().random_map(augment, seed=seed)
   ds = ds.batch(batch_size, drop_remainder=True)
-  it = ds.to_iter_dataset()
+  # Grain's default of 16 reader threads halves throughput on a 2-core host
+  # (measured: 1,330 vs 2,870 pairs/s); with worker processes, threads in each
+  # worker only contend with the other workers.
+  threads = (0 if workers > 0 else 2) if read_threads is None else read_threads
+  it = ds.to_iter_dataset(grain.ReadOptions(num_threads=threads,
+                                            prefetch_buffer_size=2 * threads))
   if workers > 0:
     if not flags.FLAGS.is_parsed():
       # Grain's workers read absl flags; outside an absl app, use their defaults.
