@@ -73,14 +73,16 @@ def to_unit_float(x: jax.Array) -> jax.Array:
 
 
 def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
-                    mesh: Mesh, learning_rate: float | optax.Schedule
+                    mesh: Mesh, learning_rate: float | optax.Schedule,
+                    loss_params: dict | None = None
                     ) -> Callable[[TrainState, dict], tuple[TrainState, dict]]:
   """Returns ``step(state, batch) -> (state, metrics)``, compiled, state donated.
 
   ``batch`` holds ``color`` (B, H, W, 3) and ``line`` (B, H, W, 1), uint8 or float
   in [0, 1], sharded along ``data`` (see ``sharding.global_batch``).  Metrics:
   ``loss`` (mean over the global batch of the per-image weighted squared error),
-  ``grad_norm`` and ``learning_rate``, replicated scalars.
+  ``grad_norm`` and ``learning_rate``, replicated scalars.  ``loss_params``
+  (alpha, beta, bins, radius) override the paper's loss-map constants.
   """
   if model.bn_axis_name != DATA_AXIS:
     model = model.clone(bn_axis_name=DATA_AXIS)
@@ -88,7 +90,7 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
 
   def per_device(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
     color, line = to_unit_float(batch["color"]), to_unit_float(batch["line"])
-    weights = losses.loss_map(line)
+    weights = losses.loss_map(line, **(loss_params or {}))
 
     def loss_fn(params):
       output, updates = model.apply(

@@ -1,0 +1,48 @@
+"""The seed's recipe: full width, batch 15, 128x128 crops, Adam 2e-5, 250k steps.
+
+Other configs import this one and change only what differs.  Any field can be
+overridden on the command line, e.g. ``--config.data.root=/data/packed``.
+"""
+
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.seed = 0
+  c.num_steps = 250_000
+  c.global_batch = 15           # split over all devices of all processes
+
+  c.model = ml_collections.ConfigDict()
+  c.model.width = 1.0           # 1.0 = the seed's channel counts
+  c.model.dtype = "float32"     # compute dtype; parameters stay float32
+  c.model.bn_momentum = 0.99
+
+  c.optimizer = ml_collections.ConfigDict()
+  c.optimizer.learning_rate = 2e-5
+  c.optimizer.b1 = 0.9
+  c.optimizer.b2 = 0.999
+
+  c.loss = ml_collections.ConfigDict()  # Simo-Serra et al. 2016
+  c.loss.alpha = 6.0
+  c.loss.beta = -2.0
+  c.loss.bins = 10
+  c.loss.radius = 2
+
+  c.data = ml_collections.ConfigDict()
+  c.data.root = ""              # "" = built-in synthetic illustrations; else packed
+                                # folder (prepare), dataset root or manifest.tsv
+  c.data.crop = 128
+  c.data.flips = True
+  c.data.hue = True
+  c.data.min_scale = 1.0        # < 1: random down-scaling of the crop window
+  c.data.workers = 2            # Grain worker processes (0 = in the main process)
+  c.data.synthetic_size = 256   # side of a synthetic illustration
+  c.data.val_count = 32         # pairs held out for evaluation
+
+  c.log_every = 50              # steps between console/TensorBoard lines
+  c.checkpoint_every = 1000
+  c.keep_checkpoints = 3
+  c.eval_every = 5000           # 0 = only at the end
+  c.eval_size = 256             # center crop of each validation pair
+  return c

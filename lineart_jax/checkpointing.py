@@ -1,0 +1,88 @@
+"""Orbax checkpoints of the train state together with the Grain iterator state.
+
+One ``CheckpointManager`` in ``WORKDIR/checkpoints``; each step folder holds
+
+* ``state``: the ``TrainState`` (params, batch_stats, optimizer, step, RNG);
+* ``data``: the Grain iterator position (``grain.checkpoint``), so a resumed run
+  continues with exactly the next batch;
+* ``model``: the model config (JSON), to refuse a checkpoint of another network
+  with a message naming both configs.
+
+Saves are asynchronous (the copy to host blocks, the write does not) and atomic:
+Orbax writes to a temporary folder and renames it when complete, so a process
+killed mid-write leaves the previous checkpoint as the latest.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import grain
+import jax
+import orbax.checkpoint as ocp
+
+
+class IncompatibleCheckpointError(ValueError):
+  pass
+
+
+class Checkpointer:
+
+  def __init__(self, directory: str, model_config: dict, max_to_keep: int = 3,
+               async_save: bool = True):
+    self.directory = os.path.abspath(directory)
+    self.model_config = dict(model_config)
+    self.manager = ocp.CheckpointManager(
+        self.directory,
+        options=ocp.CheckpointManagerOptions(
+            max_to_keep=max_to_keep, enable_async_checkpointing=async_save,
+            create=True, cleanup_tmp_directories=True),
+        item_names=("state", "data", "model"))
+
+  def latest_step(self) -> int | None:
+    return self.manager.latest_step()
+
+  def save(self, step: int, state: Any, data_iter: grain.DatasetIterator | None) -> None:
+    items = {"state": ocp.args.StandardSave(state),
+             "model": ocp.args.JsonSave(self.model_config)}
+    if data_iter is not None:
+      items["data"] = grain.checkpoint.CheckpointSave(data_iter)
+    self.manager.save(step, args=ocp.args.Composite(**items), force=True)
+
+  def reached_preemption(self, step: int) -> bool:
+    """Orbax's multi-process preemption notice (needs jax.distributed)."""
+    return self.manager.reached_preemption(step)
+
+  def restore(self, state: Any, data_iter: grain.DatasetIterator | None,
+              step: int | None = None) -> Any:
+    """The state at ``step`` (default latest), restoring ``data_iter`` in place."""
+    step = self.latest_step() if step is None else step
+    path = os.path.join(self.directory, str(step))
+    saved_model = self.manager.restore(step, args=ocp.args.Composite(
+        model=ocp.args.JsonRestore()))["model"]
+    if saved_model != self.model_config:
+      diff = {k: (saved_model.get(k), self.model_config.get(k))
+              for k in sorted(set(saved_model) | set(self.model_config))
+              if saved_model.get(k) != self.model_config.get(k)}
+      raise IncompatibleCheckpointError(
+          f"checkpoint {path} was written for model {saved_model}, but the config asks for "
+          f"{self.model_config} (differences, checkpoint vs config: {diff}). Use another "
+          "--workdir or the checkpoint's model settings.")
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
+    items = {"state": ocp.args.StandardRestore(abstract)}
+    if data_iter is not None:
+      items["data"] = grain.checkpoint.CheckpointRestore(data_iter)
+    try:
+      restored = self.manager.restore(step, args=ocp.args.Composite(**items))
+    except (ValueError, KeyError, TypeError) as e:
+      raise IncompatibleCheckpointError(
+          f"checkpoint {path} does not match the train state this config builds "
+          f"(model {self.model_config}): {e}") from e
+    return restored["state"]
+
+  def wait(self) -> None:
+    self.manager.wait_until_finished()
+
+  def close(self) -> None:
+    self.manager.close()

@@ -1,0 +1,106 @@
+"""Evaluation metrics, the OpenCV baseline beside the model, and image panels.
+
+* PSNR of the predicted line art against the target, per image, averaged.
+* Ink F-score with a 2-pixel tolerance at the best threshold: ink is
+  ``value < t``; a predicted ink pixel is correct if a target ink pixel lies
+  within 2 px, a target ink pixel is found if a predicted one lies within 2 px.
+  Counts are pooled over the whole set and the best ``t`` of a fixed grid is
+  reported (one threshold for the set, as an artist would pick it).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import cv2
+import numpy as np
+
+from lineart_jax import opencv_method
+from lineart_jax.losses import loss_map
+
+THRESHOLDS = np.round(np.linspace(0.05, 0.95, 19), 2)
+TOLERANCE = 2
+
+
+def psnr(pred: np.ndarray, target: np.ndarray) -> float:
+  mse = float(np.mean((pred.astype(np.float64) - target.astype(np.float64)) ** 2))
+  return 10.0 * np.log10(1.0 / max(mse, 1e-10))
+
+
+class InkFScore:
+  """Pooled precision/recall counts per threshold."""
+
+  def __init__(self, thresholds: Sequence[float] = THRESHOLDS, tolerance: int = TOLERANCE):
+    self.thresholds = np.asarray(thresholds)
+    self.disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                          (2 * tolerance + 1, 2 * tolerance + 1))
+    self.counts = np.zeros((len(self.thresholds), 4))  # prec hits, pred, rec hits, target
+
+  def add(self, pred: np.ndarray, target: np.ndarray) -> None:
+    """pred, target: (H, W) floats in [0, 1], ink dark."""
+    ink = (target < 0.5).astype(np.uint8)
+    ink_near = cv2.dilate(ink, self.disk).astype(bool)
+    for i, t in enumerate(self.thresholds):
+      p = (pred < t).astype(np.uint8)
+      p_near = cv2.dilate(p, self.disk).astype(bool)
+      p = p.astype(bool)
+      self.counts[i] += (np.sum(p & ink_near), np.sum(p), np.sum(ink.astype(bool) & p_near),
+                         np.sum(ink))
+
+  def result(self) -> tuple[float, float]:
+    """(best F-score, its threshold)."""
+    hits_p, n_p, hits_r, n_t = self.counts.T
+    precision = np.divide(hits_p, n_p, out=np.zeros_like(hits_p), where=n_p > 0)
+    recall = np.divide(hits_r, n_t, out=np.zeros_like(hits_r), where=n_t > 0)
+    denom = precision + recall
+    f = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
+    best = int(np.argmax(f))
+    return float(f[best]), float(self.thresholds[best])
+
+
+def score(preds: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -> dict[str, float]:
+  """PSNR and best ink F-score of (H, W) [0, 1] predictions against targets."""
+  fscore = InkFScore()
+  for p, t in zip(preds, targets):
+    fscore.add(p, t)
+  f, thr = fscore.result()
+  return {"psnr": float(np.mean([psnr(p, t) for p, t in zip(preds, targets)])),
+          "f_score": f, "threshold": thr}
+
+
+def compare_with_opencv(predict: Callable[[np.ndarray], np.ndarray],
+                        pairs: Sequence[dict], batch_size: int = 8
+                        ) -> tuple[dict[str, dict[str, float]], list[np.ndarray]]:
+  """Scores the model and the OpenCV method on the same pairs.
+
+  ``predict`` maps uint8 RGB (B, H, W, 3) to (B, H, W) floats in [0, 1];
+  ``pairs`` hold uint8 ``color`` (H, W, 3) and ``line`` (H, W, 1).  Returns the
+  scores and the model's predictions.
+  """
+  targets = [p["line"][..., 0].astype(np.float32) / 255.0 for p in pairs]
+  preds: list[np.ndarray] = []
+  for i in range(0, len(pairs), batch_size):
+    chunk = pairs[i:i + batch_size]
+    colors = np.stack([p["color"] for p in chunk])
+    preds.extend(np.asarray(predict(colors), np.float32))
+  classic = [opencv_method.extract_lines(p["color"]).astype(np.float32) / 255.0 for p in pairs]
+  return {"model": score(preds, targets), "opencv": score(classic, targets)}, preds
+
+
+def format_comparison(scores: dict[str, dict[str, float]]) -> str:
+  rows = [f"{'method':8s} {'PSNR dB':>8s} {'F(2px)':>7s} {'thr':>5s}"]
+  for name, s in scores.items():
+    rows.append(f"{name:8s} {s['psnr']:8.2f} {s['f_score']:7.3f} {s['threshold']:5.2f}")
+  return "\n".join(rows)
+
+
+def panel(pairs: Sequence[dict], preds: Sequence[np.ndarray], rows: int = 4) -> np.ndarray:
+  """uint8 RGB grid, one row per pair: color | prediction | target | loss map."""
+  out = []
+  for pair, pred in list(zip(pairs, preds))[:rows]:
+    target = pair["line"][..., 0]
+    weights = np.asarray(loss_map(target.astype(np.float32)[None] / 255.0))[0]
+    gray = lambda a: np.repeat(np.clip(a, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    out.append(np.concatenate([pair["color"], gray(pred * 255.0 + 0.5), gray(target),
+                               gray(weights * 255.0 + 0.5)], axis=1))
+  return np.concatenate(out, axis=0)

@@ -1,0 +1,227 @@
+"""The training loop: data, step, checkpoints, preemption, metrics, evaluation.
+
+``train_and_evaluate(config, workdir)`` runs (or resumes) a run in ``workdir``:
+
+* resumes from the latest checkpoint there, with the data iterator where it was;
+* reads each step's metrics one step late, so the host never waits on the device
+  just to print (the next step is already queued when it reads);
+* saves every ``checkpoint_every`` steps and at the end, asynchronously;
+* on SIGTERM/SIGINT saves the current step and returns cleanly (a second SIGINT
+  interrupts at once);
+* stops with ``NonFiniteLossError`` on a NaN/inf loss, before any checkpoint of
+  the bad state is written, so the last good checkpoint stays the latest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import signal
+import time
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from lineart_jax import evaluation, sharding
+from lineart_jax.checkpointing import Checkpointer
+from lineart_jax.data import pipeline
+from lineart_jax.data.imageio import write_png
+from lineart_jax.data.synthetic import SyntheticSource
+from lineart_jax.metrics import Chrono, MetricWriter, format_eta
+from lineart_jax.model import AutoEncoder
+from lineart_jax.train_step import create_train_state, make_optimizer, make_train_step
+
+# Offset of the synthetic validation seed from the run's seed: validation
+# illustrations are never training ones.
+VALIDATION_SEED_OFFSET = 1_000_003
+
+
+class NonFiniteLossError(RuntimeError):
+  pass
+
+
+class StopSignal:
+  """Turns SIGTERM/SIGINT into a flag the loop checks; restores handlers on exit."""
+
+  def __init__(self):
+    self.received: int | None = None
+    self._previous = {}
+
+  def __enter__(self):
+    for sig in (signal.SIGTERM, signal.SIGINT):
+      try:
+        self._previous[sig] = signal.signal(sig, self._handle)
+      except ValueError:  # not the main thread: no signal handling
+        pass
+    return self
+
+  def _handle(self, signum, frame):
+    if self.received == signal.SIGINT and signum == signal.SIGINT:
+      raise KeyboardInterrupt  # second Ctrl-C: stop now
+    self.received = signum
+    logging.warning("received %s: saving a checkpoint and stopping",
+                    signal.Signals(signum).name)
+
+  def __exit__(self, *exc):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+
+
+def model_config(config: ml_collections.ConfigDict) -> dict:
+  """What a checkpoint must match (the dtype may change between runs)."""
+  return {"width": float(config.model.width)}
+
+
+def build_model(config) -> AutoEncoder:
+  return AutoEncoder(width=config.model.width, dtype=jnp.dtype(config.model.dtype),
+                     bn_momentum=config.model.bn_momentum)
+
+
+def data_sources(config):
+  """(training source, training indices or None, validation pairs)."""
+  d = config.data
+  source = pipeline.open_source(d.root, config.seed, d.synthetic_size)
+  if isinstance(source, SyntheticSource):
+    val_source = SyntheticSource(config.seed + VALIDATION_SEED_OFFSET, d.synthetic_size)
+    val = [val_source[i] for i in range(d.val_count)]
+    return source, None, [pipeline.center_crop(p, config.eval_size) for p in val]
+  train_idx, val_idx = pipeline.split_indices(len(source), d.val_count, config.seed)
+  val = [pipeline.center_crop(source[int(i)], config.eval_size) for i in val_idx]
+  return source, train_idx, val
+
+
+def make_predict(model: AutoEncoder, mesh):
+  """uint8 RGB batch -> (B, H, W) float predictions, with replicated variables."""
+  apply = jax.jit(lambda v, x: model.apply(v, x.astype(jnp.float32) / 255.0, train=False)[..., 0],
+                  out_shardings=sharding.replicated(mesh))
+
+  def predict(variables, colors: np.ndarray) -> np.ndarray:
+    x = sharding.replicate(colors, mesh)
+    return np.asarray(jax.device_get(apply(variables, x)))
+  return predict
+
+
+def run_evaluation(predict, state, val_pairs, workdir, step, writer, is_main) -> dict:
+  variables = {"params": state.params, "batch_stats": state.batch_stats}
+  scores, preds = evaluation.compare_with_opencv(lambda c: predict(variables, c), val_pairs)
+  logging.info("evaluation at step %d on %d pairs:\n%s", step, len(val_pairs),
+               evaluation.format_comparison(scores))
+  if is_main:
+    grid = evaluation.panel(val_pairs, preds)  # color | prediction | target | loss map
+    write_png(os.path.join(workdir, "eval", f"step_{step:07d}.png"), grid)
+    writer.image(step, "eval/panels", grid)
+    writer.scalars(step, {f"eval/{m}_{k}": v for m, s in scores.items()
+                          for k, v in s.items() if k != "threshold"})
+  return scores
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+  """Trains (resuming if ``workdir`` has checkpoints); returns the final metrics."""
+  workdir = os.path.abspath(workdir)
+  is_main = jax.process_index() == 0
+  os.makedirs(workdir, exist_ok=True)
+  if is_main:
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+      f.write(config.to_json_best_effort(indent=2))
+
+  mesh = sharding.make_mesh()
+  sharding.check_global_batch(config.global_batch, mesh)
+  per_process_batch = config.global_batch // jax.process_count()
+  model = build_model(config)
+  lr = config.optimizer.learning_rate
+  optimizer = make_optimizer(lr, config.optimizer.b1, config.optimizer.b2)
+  state = create_train_state(model, optimizer, config.seed, mesh)
+
+  source, train_idx, val_pairs = data_sources(config)
+  augment = pipeline.Augment(crop=config.data.crop, flips=config.data.flips,
+                             hue=config.data.hue, min_scale=config.data.min_scale)
+  train_iter = iter(pipeline.make_dataset(
+      source, batch_size=per_process_batch, seed=config.seed, augment=augment,
+      workers=config.data.workers, process_index=jax.process_index(),
+      process_count=jax.process_count(), indices=train_idx))
+
+  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), model_config(config),
+                      max_to_keep=config.keep_checkpoints)
+  if ckpt.latest_step() is not None:
+    state = ckpt.restore(state, train_iter)
+    logging.info("resumed from %s at step %d", ckpt.directory, int(state.step))
+  start_step = int(jax.device_get(state.step))
+  logging.info("%d devices (%s), %d processes; global batch %d; model width %g, %s; "
+               "data: %r", jax.device_count(), jax.devices()[0].platform,
+               jax.process_count(), config.global_batch, config.model.width,
+               config.model.dtype, source)
+
+  train_step = make_train_step(model, optimizer, mesh, lr, dict(config.loss))
+  predict = make_predict(model, mesh)
+  writer = MetricWriter(workdir, active=is_main)
+  chrono = Chrono(config.num_steps, config.global_batch, start_step)
+  sums, count, last = {}, 0, {}
+  pending = None  # (step, device metrics) of the step dispatched last
+
+  def read(pending_metrics):
+    """Host-reads one step's metrics; raises on a non-finite loss."""
+    nonlocal sums, count
+    step, metrics = pending_metrics
+    values = {k: float(v) for k, v in jax.device_get(metrics).items()}
+    if not math.isfinite(values["loss"]):
+      raise NonFiniteLossError(
+          f"loss is {values['loss']} at step {step}; stopping. The latest checkpoint "
+          f"({ckpt.latest_step()}) in {ckpt.directory} holds the last good state.")
+    for k, v in values.items():
+      sums[k] = sums.get(k, 0.0) + v
+    count += 1
+
+  def log(step):
+    nonlocal sums, count, last
+    if not count:
+      return
+    last = {k: v / count for k, v in sums.items()}
+    rates = chrono.tick(step)
+    writer.scalars(step, {**last, **rates})
+    line = f"step {step:>7d}/{config.num_steps}  loss {last['loss']:.4f}"
+    if rates:
+      line += (f"  {rates['img_per_s']:.2f} img/s  {rates['steps_per_s']:.3f} steps/s"
+               f"  ETA {format_eta(rates['eta_s'])}")
+    logging.info(line)
+    sums, count = {}, 0
+
+  step = start_step
+  chrono.tick(step)
+  with StopSignal() as stop:
+    try:
+      while step < config.num_steps:
+        batch = sharding.global_batch(next(train_iter), mesh)
+        state, metrics = train_step(state, batch)
+        step += 1
+        if pending is not None:
+          read(pending)  # the previous step: done, or nearly, while this one queues
+        pending = (step, metrics)
+        preempted = stop.received is not None or ckpt.reached_preemption(step)
+        if step % config.log_every == 0 or step == config.num_steps or preempted:
+          read(pending)
+          pending = None
+          log(step)
+        if step % config.checkpoint_every == 0 or step == config.num_steps or preempted:
+          if pending is not None:
+            read(pending)  # never checkpoint a state whose loss was not checked
+            pending = None
+          ckpt.save(step, state, train_iter)
+        if preempted:
+          logging.warning("stopped at step %d; checkpoint saved in %s", step, ckpt.directory)
+          break
+        if config.eval_every and step % config.eval_every == 0 and step < config.num_steps:
+          run_evaluation(predict, state, val_pairs, workdir, step, writer, is_main)
+      else:
+        if val_pairs:
+          last.update({f"eval_{m}": s for m, s in run_evaluation(
+              predict, state, val_pairs, workdir, step, writer, is_main).items()})
+    finally:
+      ckpt.wait()
+      ckpt.close()
+      writer.close()
+  last["step"] = step
+  return last
