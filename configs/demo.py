@@ -12,6 +12,7 @@ def get_config():
   c.global_batch = 8
   c.model.width = 0.125
   c.optimizer.learning_rate = 2e-3
+  c.model.bn_momentum = 0.9     # running statistics settle within the short run
   c.data.crop = 64
   c.data.synthetic_size = 192
   c.data.val_count = 16

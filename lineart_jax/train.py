@@ -31,13 +31,13 @@ class _QuietLibraries(logging.logging.Filter):
 
   def filter(self, record):
     noisy = "/orbax/" in record.pathname or "/grain/" in record.pathname
-    return record.levelno >= logging.WARNING or not noisy
+    return record.levelno >= logging.logging.WARNING or not noisy
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  logging.get_absl_logger().addFilter(_QuietLibraries())
+  logging.get_absl_handler().python_handler.addFilter(_QuietLibraries())
   from lineart_jax import distributed
   distributed.initialize_from_env()  # before anything touches devices
   from lineart_jax import trainer

@@ -1,0 +1,142 @@
+"""The training entry point: exact resume, SIGKILL, SIGTERM, non-finite loss."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--config.model.width=0.0625", "--config.global_batch=4", "--config.data.crop=16",
+        "--config.data.workers=0", "--config.data.val_count=2", "--config.eval_size=32",
+        "--config.log_every=5", "--config.eval_every=0", "--config.optimizer.learning_rate=1e-3"]
+
+
+def _cmd(workdir, *extra):
+  return [sys.executable, "-m", "lineart_jax.train", "--config=configs/base.py",
+          f"--workdir={workdir}", *TINY, *extra]
+
+
+def _env():
+  env = dict(os.environ)
+  env.pop("XLA_FLAGS", None)  # one CPU device, like a laptop
+  env["JAX_PLATFORMS"] = "cpu"
+  return env
+
+
+def _run(workdir, *extra, timeout=240):
+  p = subprocess.run(_cmd(workdir, *extra), cwd=REPO, env=_env(), capture_output=True,
+                     text=True, timeout=timeout)
+  return p
+
+
+def _start(workdir, *extra):
+  return subprocess.Popen(_cmd(workdir, *extra), cwd=REPO, env=_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_for(path, proc, timeout=240):
+  t0 = time.time()
+  while not os.path.isdir(path):
+    if proc.poll() is not None:
+      raise AssertionError(f"run ended before {path} appeared:\n{proc.stdout.read()[-3000:]}")
+    if time.time() - t0 > timeout:
+      proc.kill()
+      raise AssertionError(f"timed out waiting for {path}")
+    time.sleep(0.005)
+
+
+def _saved(workdir, step):
+  state = ocp.StandardCheckpointer().restore(
+      os.path.join(workdir, "checkpoints", str(step), "state"))
+  return {"params": state["params"], "batch_stats": state["batch_stats"],
+          "step": state["step"]}
+
+
+def _leaves(tree, prefix=""):
+  if isinstance(tree, dict):
+    for k in sorted(tree):
+      yield from _leaves(tree[k], f"{prefix}/{k}")
+  else:
+    yield prefix, np.asarray(tree)
+
+
+def test_sigkill_resume_is_bitwise_exact(tmp_path):
+  # Steps are slowed by generating large synthetic illustrations, so the kill
+  # lands well before step 40.
+  slow = ["--config.data.synthetic_size=320", "--config.num_steps=40",
+          "--config.checkpoint_every=20"]
+  straight = tmp_path / "straight"
+  p = _run(straight, *slow)
+  assert p.returncode == 0, p.stderr[-3000:]
+
+  killed = tmp_path / "killed"
+  proc = _start(killed, *slow)
+  _wait_for(killed / "checkpoints" / "20", proc)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait(timeout=60)
+  assert proc.returncode == -signal.SIGKILL
+  ckpts = killed / "checkpoints"
+  assert not (ckpts / "40").exists()
+  # What a SIGKILL during a save leaves: an unfinished temporary step folder.
+  partial = ckpts / "39.orbax-checkpoint-tmp-1234"
+  shutil.copytree(ckpts / "20", partial)
+  shutil.rmtree(partial / "state")
+
+  p = _run(killed, *slow)
+  assert p.returncode == 0, p.stderr[-3000:]
+  assert "resumed from" in p.stderr
+  a, b = dict(_leaves(_saved(straight, 40))), dict(_leaves(_saved(killed, 40)))
+  assert a.keys() == b.keys() and len(a) > 10
+  for k in a:
+    np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+  assert int(b["/step"]) == 40
+
+
+def test_sigterm_saves_current_step_and_exits_zero(tmp_path):
+  proc = _start(tmp_path, "--config.num_steps=100000", "--config.checkpoint_every=10",
+                "--config.data.synthetic_size=320")
+  _wait_for(tmp_path / "checkpoints" / "10", proc)
+  time.sleep(0.5)
+  proc.send_signal(signal.SIGTERM)
+  out, _ = proc.communicate(timeout=120)
+  assert proc.returncode == 0, out[-3000:]
+  steps = sorted(int(d) for d in os.listdir(tmp_path / "checkpoints") if d.isdigit())
+  last = steps[-1]
+  assert f"stopped at step {last}" in out
+  assert last > 10  # saved at the signal, after the periodic step-10 checkpoint
+  logged = [json.loads(l)["step"] for l in open(tmp_path / "metrics.jsonl")]
+  assert logged[-1] == last  # the final line is the step the checkpoint holds
+
+
+def test_incompatible_checkpoint_is_a_clear_error(tmp_path):
+  p = _run(tmp_path, "--config.num_steps=2", "--config.checkpoint_every=2",
+           "--config.data.synthetic_size=32")
+  assert p.returncode == 0, p.stderr[-3000:]
+  p = _run(tmp_path, "--config.num_steps=4", "--config.model.width=0.125",
+           "--config.data.synthetic_size=32")
+  assert p.returncode != 0
+  assert "'width': 0.0625" in p.stderr and "'width': 0.125" in p.stderr
+
+
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+  p = _run(tmp_path, "--config.num_steps=4", "--config.checkpoint_every=4",
+           "--config.data.synthetic_size=32")
+  assert p.returncode == 0, p.stderr[-3000:]
+  p = _run(tmp_path, "--config.num_steps=8", "--config.checkpoint_every=1",
+           "--config.data.synthetic_size=32", "--config.loss.alpha=nan")
+  assert p.returncode == 2
+  assert "loss is nan at step 5" in p.stderr
+  steps = sorted(int(d) for d in os.listdir(tmp_path / "checkpoints") if d.isdigit())
+  assert steps[-1] == 4
+
+
+def test_unknown_config_key_is_rejected(tmp_path):
+  p = _run(tmp_path, "--config.no_such_field=1")
+  assert p.returncode != 0 and "no_such_field" in p.stderr
