@@ -86,3 +86,30 @@ class Checkpointer:
 
   def close(self) -> None:
     self.manager.close()
+
+
+def load_variables(path: str) -> tuple[dict, dict, int]:
+  """(model config, {'params', 'batch_stats'} as numpy, step) for inference.
+
+  ``path`` is a workdir (its latest checkpoint is used), its ``checkpoints``
+  folder, or one step folder (``.../checkpoints/1500``).
+  """
+  path = os.path.abspath(path)
+  candidates = [path, os.path.join(path, "checkpoints")]
+  for folder in candidates:
+    if os.path.isdir(os.path.join(folder, "state")):
+      step_dir = folder
+      break
+    steps = [int(d) for d in os.listdir(folder) if d.isdigit()] if os.path.isdir(folder) else []
+    if steps:
+      step_dir = os.path.join(folder, str(max(steps)))
+      break
+  else:
+    raise FileNotFoundError(f"{path}: no checkpoint found (expected a workdir, its "
+                            "checkpoints/ folder or a checkpoint step folder)")
+  with ocp.StandardCheckpointer() as ckptr:
+    state = ckptr.restore(os.path.join(step_dir, "state"))
+  with ocp.Checkpointer(ocp.JsonCheckpointHandler()) as ckptr:
+    model = ckptr.restore(os.path.join(step_dir, "model"))
+  variables = {"params": state["params"], "batch_stats": state["batch_stats"]}
+  return model, variables, int(state["step"])

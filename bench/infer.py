@@ -1,0 +1,57 @@
+"""Seconds per megapixel of tiled inference, and peak memory.
+
+  python bench/infer.py [--size 2048 --width 1.0 --dtypes float32,bfloat16 --tile 768]
+
+Randomly initialised weights (speed does not depend on them).  Prints, per
+dtype, the first-call time (compilation) and the s/megapixel of a second full
+pass, then the process's peak RSS; the last line is ``infer s/megapixel: X``
+(the first dtype).
+"""
+
+import argparse
+import resource
+import time
+
+import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
+import cv2
+import jax
+import numpy as np
+
+from lineart_jax import tiling
+from lineart_jax.data.synthetic import make_pair
+from lineart_jax.infer import NetworkExtractor
+from lineart_jax.model import AutoEncoder, init_variables
+
+
+def main():
+  p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  p.add_argument("--size", type=int, default=2048)
+  p.add_argument("--width", type=float, default=1.0)
+  p.add_argument("--dtypes", default="float32,bfloat16")
+  p.add_argument("--tile", type=int, default=768)
+  p.add_argument("--batch", type=int, default=1)
+  args = p.parse_args()
+  image = cv2.resize(make_pair(0, 0, 512)[0], (args.size, args.size),
+                     interpolation=cv2.INTER_CUBIC)
+  variables = jax.jit(lambda s: init_variables(AutoEncoder(width=args.width), s))(0)
+  mp = args.size ** 2 / 1e6
+  print(f"{jax.devices()[0].platform}: {args.size}x{args.size} ({mp:.1f} MP), width "
+        f"{args.width}, tile {args.tile} ({tiling.count_tiles(args.size, args.size, args.tile)}"
+        f" tiles)")
+  results = []
+  for dtype in args.dtypes.split(","):
+    ext = NetworkExtractor(args.width, variables, dtype, args.tile, args.batch)
+    t0 = time.perf_counter()
+    ext(image[:args.tile, :args.tile])  # compile the fixed tile shape
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ext(image)
+    s_per_mp = (time.perf_counter() - t0) / mp
+    results.append(s_per_mp)
+    print(f"{dtype}: first call {compile_s:.1f} s, {s_per_mp:.2f} s/megapixel")
+  print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+  print(f"infer s/megapixel: {results[0]:.2f}")
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,174 @@
+"""CLI: extract line art from illustrations of any size.
+
+  python -m lineart_jax.infer INPUT... (--workdir=DIR | --checkpoint=PATH) [--out=DIR]
+  python -m lineart_jax.infer INPUT... --method=opencv
+
+INPUT is files, folders (their images, recursively) or globs.  Each input gives
+an 8-bit grayscale PNG at the input's own size, ``<stem>_lineart.png``, beside
+the input or in ``--out``.  Large images are processed in overlapping tiles of
+a fixed shape (see ``lineart_jax.tiling``): memory stays bounded and the result
+equals the untiled one.  Compiled programs are cached on disk
+(``~/.cache/lineart_jax/jax``), so later runs skip compilation.
+
+A bad input (unreadable, truncated, not an image, absurdly large) prints one
+message and the other files are still processed; the exit status is then 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+import time
+
+import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
+
+import cv2
+import numpy as np
+
+from lineart_jax import opencv_method, tiling
+from lineart_jax.data.imageio import IMAGE_EXTENSIONS, ImageError, read_color, write_png
+from lineart_jax.progress import progress
+
+SUFFIX = "_lineart"
+CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "lineart_jax", "jax")
+
+
+def expand_inputs(inputs: list[str]) -> tuple[list[str], list[str]]:
+  """(image files, error messages for inputs that match nothing)."""
+  files, errors = [], []
+  for item in inputs:
+    if os.path.isdir(item):
+      found = sorted(os.path.join(d, f) for d, _, fs in os.walk(item) for f in fs
+                     if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS
+                     and not os.path.splitext(f)[0].endswith(SUFFIX))
+      files += found
+      if not found:
+        errors.append(f"{item}: no images in this folder")
+    elif os.path.exists(item):
+      files.append(item)
+    else:
+      matches = sorted(glob.glob(item, recursive=True))
+      files += [m for m in matches if os.path.isfile(m)]
+      if not matches:
+        errors.append(f"{item}: no such file, folder or matching glob")
+  return list(dict.fromkeys(files)), errors
+
+
+def output_path(path: str, out: str | None) -> str:
+  stem = os.path.splitext(os.path.basename(path))[0]
+  return os.path.join(out or os.path.dirname(os.path.abspath(path)), stem + SUFFIX + ".png")
+
+
+class NetworkExtractor:
+  """The trained network, tiled, on the default device."""
+
+  def __init__(self, width: float, variables: dict, dtype: str = "float32", tile: int = 768,
+               batch: int = 1):
+    import jax
+    import jax.numpy as jnp
+    from lineart_jax.model import AutoEncoder
+    jax.config.update("jax_compilation_cache_dir", CACHE_DIR)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+    model = AutoEncoder(width=width, dtype=jnp.dtype(dtype))
+    self.variables = jax.device_put(variables)
+    self._apply = jax.jit(lambda v, x: model.apply(
+        v, x.astype(jnp.float32) / 255.0, train=False)[..., 0])
+    self.tile, self.batch = tile, batch
+
+  @classmethod
+  def from_checkpoint(cls, path: str, **kwargs) -> "NetworkExtractor":
+    from lineart_jax.checkpointing import load_variables
+    model_cfg, variables, _ = load_variables(path)
+    return cls(model_cfg["width"], variables, **kwargs)
+
+  def predict(self, rgb_batch: np.ndarray) -> np.ndarray:
+    return np.asarray(self._apply(self.variables, rgb_batch))
+
+  def __call__(self, rgb: np.ndarray, on_tile=None) -> np.ndarray:
+    return tiling.predict_tiled(rgb, self.predict, self.tile, self.batch, on_tile)
+
+
+def extract(image: np.ndarray, extractor, max_side: int | None, on_tile=None) -> np.ndarray:
+  """uint8 RGB -> float line art in [0, 1] at the image's own size."""
+  h, w = image.shape[:2]
+  scale = min(1.0, max_side / max(h, w)) if max_side else 1.0
+  small = image
+  if scale < 1.0:
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+  if extractor is None:
+    lines = opencv_method.extract_lines(small).astype(np.float32) / 255.0
+  else:
+    lines = extractor(small, on_tile)
+  if scale < 1.0:
+    lines = cv2.resize(lines, (w, h), interpolation=cv2.INTER_CUBIC)
+  return np.clip(lines, 0.0, 1.0)
+
+
+def to_uint8(lines: np.ndarray, threshold: float | None) -> np.ndarray:
+  if threshold is not None:
+    return np.where(lines < threshold, 0, 255).astype(np.uint8)
+  return np.round(lines * 255.0).astype(np.uint8)
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(description="Extract line art from illustrations.")
+  p.add_argument("inputs", nargs="+", help="image files, folders or globs")
+  src = p.add_mutually_exclusive_group()
+  src.add_argument("--workdir", help="training workdir (its latest checkpoint)")
+  src.add_argument("--checkpoint", help="a checkpoint step folder or checkpoints/ folder")
+  p.add_argument("--out", help="output folder (default: beside each input)")
+  p.add_argument("--method", choices=["network", "opencv"], default="network")
+  p.add_argument("--threshold", type=float, help="binarize: ink where value < THRESHOLD")
+  p.add_argument("--max-side", type=int, help="extract at most at this long side, then upscale")
+  p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
+  p.add_argument("--tile", type=int, default=768, help="tile side (multiple of 8)")
+  p.add_argument("--batch", type=int, default=1, help="tiles per device call")
+  args = p.parse_args(argv)
+
+  extractor = None
+  if args.method == "network":
+    if not (args.workdir or args.checkpoint):
+      p.error("--workdir or --checkpoint is required with --method=network")
+    try:
+      extractor = NetworkExtractor.from_checkpoint(
+          args.workdir or args.checkpoint, dtype=args.dtype, tile=args.tile, batch=args.batch)
+    except (FileNotFoundError, ValueError) as e:
+      print(f"error: {e}", file=sys.stderr)
+      return 2
+  files, errors = expand_inputs(args.inputs)
+  for e in errors:
+    print(f"error: {e}", file=sys.stderr)
+  if args.out:
+    os.makedirs(args.out, exist_ok=True)
+
+  done, pixels, start = 0, 0, time.perf_counter()
+  for path in progress(files, desc="images"):
+    try:
+      image = read_color(path)
+      h, w = image.shape[:2]
+      on_tile = None
+      if extractor is not None and tiling.count_tiles(h, w, args.tile) > 4:
+        bar = iter(progress(range(tiling.count_tiles(h, w, args.tile)),
+                            desc=f"  tiles of {os.path.basename(path)}"))
+        on_tile = lambda: next(bar, None)
+      lines = extract(image, extractor, args.max_side, on_tile)
+      if on_tile:
+        list(bar)
+      write_png(output_path(path, args.out), to_uint8(lines, args.threshold))
+      done, pixels = done + 1, pixels + h * w
+    except (ImageError, OSError) as e:
+      errors.append(str(e))
+      print(f"error: {e}", file=sys.stderr)
+  seconds = time.perf_counter() - start
+  mp = pixels / 1e6
+  print(f"{done} images, {mp:.2f} megapixels in {seconds:.1f} s"
+        + (f" ({seconds / mp:.2f} s/megapixel)" if mp else "")
+        + (f"; {len(errors)} failed" if errors else ""))
+  return 1 if errors else 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

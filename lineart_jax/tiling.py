@@ -1,0 +1,102 @@
+"""Tiled inference whose result equals the untiled one, with bounded memory.
+
+The network is translation-equivariant at multiples of its stride (8) and each
+output pixel sees input pixels at most ``RECEPTIVE_RADIUS`` away (75 up/left and
+81 down/right, measured by back-propagating one output pixel; 88 rounds that up
+for every stride phase).  So:
+
+1. pad the image at the bottom/right by edge replication to a multiple of 8,
+   exactly as ``AutoEncoder`` does for an untiled call;
+2. cut it into fixed ``tile`` x ``tile`` windows starting at multiples of 8, the
+   last window of a row/column flush with the padded edge, neighbours
+   overlapping by at least ``2 * MARGIN``;
+3. keep from each window only the part closer to its centre than to the
+   neighbouring window's (the middle of each overlap is the seam).
+
+Every kept pixel is then more than ``MARGIN`` >= the receptive radius from any
+cut, and windows at the image border see the same zero 'SAME' padding as the
+untiled network, so the tiled output equals the untiled output up to float
+rounding.  A side shorter than the tile uses the (8-padded) side itself, so small
+images run untiled.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import numpy as np
+
+from lineart_jax.model import STRIDE_PRODUCT
+
+RECEPTIVE_RADIUS = 88
+MARGIN = 96  # a multiple of the stride, >= RECEPTIVE_RADIUS
+
+
+def round_up(n: int, k: int = STRIDE_PRODUCT) -> int:
+  return -(-n // k) * k
+
+
+def window_starts(length: int, tile: int, margin: int = MARGIN) -> list[int]:
+  """Starts (multiples of 8) of windows covering ``length`` (already padded to 8)."""
+  if length <= tile:
+    return [0]
+  step = (tile - 2 * margin) // STRIDE_PRODUCT * STRIDE_PRODUCT
+  if step <= 0:
+    raise ValueError(f"tile {tile} is too small for margin {margin}")
+  starts = list(range(0, length - tile, step)) + [length - tile]
+  return sorted(set(starts))
+
+
+def seams(starts: list[int], tile: int, length: int) -> list[tuple[int, int]]:
+  """(begin, end) of the output span each window keeps."""
+  spans = []
+  for i, s in enumerate(starts):
+    begin = 0 if i == 0 else (starts[i - 1] + tile + s) // 2
+    end = length if i == len(starts) - 1 else (s + tile + starts[i + 1]) // 2
+    spans.append((begin, end))
+  return spans
+
+
+def tiles(height: int, width: int, tile: int) -> Iterator[tuple[tuple[int, int], tuple[int, int],
+                                                              tuple[int, int]]]:
+  """Yields ((y, x) window start, (y0, y1) kept rows, (x0, x1) kept columns)."""
+  h8, w8 = round_up(height), round_up(width)
+  ys, xs = window_starts(h8, tile), window_starts(w8, tile)
+  for y, (y0, y1) in zip(ys, seams(ys, min(tile, h8), h8)):
+    for x, (x0, x1) in zip(xs, seams(xs, min(tile, w8), w8)):
+      yield (y, x), (y0, y1), (x0, x1)
+
+
+def count_tiles(height: int, width: int, tile: int) -> int:
+  return (len(window_starts(round_up(height), tile))
+          * len(window_starts(round_up(width), tile)))
+
+
+def predict_tiled(image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray],
+                  tile: int = 768, batch: int = 1, on_tile: Callable[[], None] | None = None
+                  ) -> np.ndarray:
+  """Line art (H, W) float32 of uint8 RGB ``image`` (H, W, 3).
+
+  ``predict`` maps a uint8 batch (B, th, tw, 3) to (B, th, tw) floats; every call
+  has the same shape for a given image size, so it compiles once.
+  """
+  if tile % STRIDE_PRODUCT:
+    raise ValueError(f"tile {tile} must be a multiple of {STRIDE_PRODUCT}")
+  h, w = image.shape[:2]
+  h8, w8 = round_up(h), round_up(w)
+  if (h8, w8) != (h, w):
+    image = np.pad(image, ((0, h8 - h), (0, w8 - w), (0, 0)), mode="edge")
+  th, tw = min(tile, h8), min(tile, w8)
+  out = np.empty((h8, w8), np.float32)
+  jobs = list(tiles(h, w, tile))
+  for i in range(0, len(jobs), batch):
+    chunk = jobs[i:i + batch]
+    windows = [image[y:y + th, x:x + tw] for (y, x), _, _ in chunk]
+    while len(windows) < batch:  # a fixed batch shape: pad the last batch
+      windows.append(windows[-1])
+    preds = predict(np.stack(windows))
+    for ((y, x), (y0, y1), (x0, x1)), pred in zip(chunk, preds):
+      out[y0:y1, x0:x1] = pred[y0 - y:y1 - y, x0 - x:x1 - x]
+      if on_tile:
+        on_tile()
+  return out[:h, :w]
