@@ -51,11 +51,11 @@ def main():
     source = packed.PackedSource(f"{tmp}/packed")
     results = {}
     for workers in (0, 2):
-      ds = pipeline.make_dataset(source, batch_size=args.batch, seed=0, augment=aug,
+      ds = pipeline.make_dataset(source, global_batch=args.batch, seed=0, augment=aug,
                                  workers=workers)
       results[workers] = rate(ds, args.batch, args.seconds)
       print(f"packed {args.size}px pairs, {workers} workers: {results[workers]:.0f} pairs/s")
-    ds = pipeline.make_dataset(synthetic.SyntheticSource(0, 256), batch_size=args.batch,
+    ds = pipeline.make_dataset(synthetic.SyntheticSource(0, 256), global_batch=args.batch,
                                seed=0, augment=aug, workers=2)
     print(f"synthetic 256px source, 2 workers: {rate(ds, args.batch, args.seconds):.0f} pairs/s")
   print(f"loader pairs/s: {results[2]:.0f}")

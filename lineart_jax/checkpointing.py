@@ -6,7 +6,10 @@ One ``CheckpointManager`` in ``WORKDIR/checkpoints``; each step folder holds
 * ``data``: the Grain iterator position (``grain.checkpoint``), so a resumed run
   continues with exactly the next batch;
 * ``model``: the model config (JSON), to refuse a checkpoint of another network
-  with a message naming both configs.
+  with a message naming both configs;
+* ``run``: the process count and global batch (JSON): the Grain positions are
+  per process, so they are restored only on the same number of processes (the
+  data stream can be re-positioned from the step otherwise, see ``trainer``).
 
 Saves are asynchronous (the copy to host blocks, the write does not) and atomic:
 Orbax writes to a temporary folder and renames it when complete, so a process
@@ -38,14 +41,18 @@ class Checkpointer:
         options=ocp.CheckpointManagerOptions(
             max_to_keep=max_to_keep, enable_async_checkpointing=async_save,
             create=True, cleanup_tmp_directories=True),
-        item_names=("state", "data", "model"))
+        item_names=("state", "data", "model", "run"))
 
   def latest_step(self) -> int | None:
     return self.manager.latest_step()
 
+  def run_info(self) -> dict:
+    return {"process_count": jax.process_count()}
+
   def save(self, step: int, state: Any, data_iter: grain.DatasetIterator | None) -> None:
     items = {"state": ocp.args.StandardSave(state),
-             "model": ocp.args.JsonSave(self.model_config)}
+             "model": ocp.args.JsonSave(self.model_config),
+             "run": ocp.args.JsonSave(self.run_info())}
     if data_iter is not None:
       items["data"] = grain.checkpoint.CheckpointSave(data_iter)
     self.manager.save(step, args=ocp.args.Composite(**items), force=True)
@@ -55,12 +62,17 @@ class Checkpointer:
     return self.manager.reached_preemption(step)
 
   def restore(self, state: Any, data_iter: grain.DatasetIterator | None,
-              step: int | None = None) -> Any:
-    """The state at ``step`` (default latest), restoring ``data_iter`` in place."""
+              step: int | None = None) -> tuple[Any, bool]:
+    """(state at ``step`` (default latest), whether ``data_iter`` was restored).
+
+    The iterator is restored in place when the checkpoint has its state and was
+    written by the same number of processes.
+    """
     step = self.latest_step() if step is None else step
     path = os.path.join(self.directory, str(step))
-    saved_model = self.manager.restore(step, args=ocp.args.Composite(
-        model=ocp.args.JsonRestore()))["model"]
+    saved = self.manager.restore(step, args=ocp.args.Composite(
+        model=ocp.args.JsonRestore(), run=ocp.args.JsonRestore()))
+    saved_model = saved["model"]
     if saved_model != self.model_config:
       diff = {k: (saved_model.get(k), self.model_config.get(k))
               for k in sorted(set(saved_model) | set(self.model_config))
@@ -71,7 +83,9 @@ class Checkpointer:
           "--workdir or the checkpoint's model settings.")
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
     items = {"state": ocp.args.StandardRestore(abstract)}
-    if data_iter is not None:
+    restore_data = (data_iter is not None and saved["run"] == self.run_info()
+                    and os.path.isdir(os.path.join(path, "data")))
+    if restore_data:
       items["data"] = grain.checkpoint.CheckpointRestore(data_iter)
     try:
       restored = self.manager.restore(step, args=ocp.args.Composite(**items))
@@ -79,7 +93,7 @@ class Checkpointer:
       raise IncompatibleCheckpointError(
           f"checkpoint {path} does not match the train state this config builds "
           f"(model {self.model_config}): {e}") from e
-    return restored["state"]
+    return restored["state"], restore_data
 
   def wait(self) -> None:
     self.manager.wait_until_finished()

@@ -39,7 +39,10 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   logging.get_absl_handler().python_handler.addFilter(_QuietLibraries())
   from lineart_jax import distributed
-  distributed.initialize_from_env()  # before anything touches devices
+  if distributed.initialize_from_env():  # before anything touches devices
+    import jax
+    if jax.process_index() != 0:
+      logging.set_verbosity(logging.WARNING)  # one console log, from process 0
   from lineart_jax import trainer
   workdir = FLAGS.workdir or default_workdir(config_flags.get_config_filename(FLAGS["config"]))
   logging.info("workdir: %s", os.path.abspath(workdir))

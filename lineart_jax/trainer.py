@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from jax.experimental import multihost_utils
 
 from lineart_jax import evaluation, sharding
 from lineart_jax.checkpointing import Checkpointer
@@ -52,7 +53,10 @@ class StopSignal:
     self._previous = {}
 
   def __enter__(self):
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    # Under jax.distributed, SIGTERM belongs to JAX's preemption notifier, which
+    # orbax's reached_preemption() reads on every process at the same step.
+    signals = (signal.SIGINT,) if jax.process_count() > 1 else (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
       try:
         self._previous[sig] = signal.signal(sig, self._handle)
       except ValueError:  # not the main thread: no signal handling
@@ -130,7 +134,6 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   mesh = sharding.make_mesh()
   sharding.check_global_batch(config.global_batch, mesh)
-  per_process_batch = config.global_batch // jax.process_count()
   model = build_model(config)
   lr = config.optimizer.learning_rate
   optimizer = make_optimizer(lr, config.optimizer.b1, config.optimizer.b2)
@@ -139,16 +142,24 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   source, train_idx, val_pairs = data_sources(config)
   augment = pipeline.Augment(crop=config.data.crop, flips=config.data.flips,
                              hue=config.data.hue, min_scale=config.data.min_scale)
-  train_iter = iter(pipeline.make_dataset(
-      source, batch_size=per_process_batch, seed=config.seed, augment=augment,
-      workers=config.data.workers, process_index=jax.process_index(),
-      process_count=jax.process_count(), indices=train_idx))
 
+  def train_stream(start_batch=0):
+    return iter(pipeline.make_dataset(
+        source, global_batch=config.global_batch, seed=config.seed, augment=augment,
+        workers=config.data.workers, process_index=jax.process_index(),
+        process_count=jax.process_count(), indices=train_idx, start_batch=start_batch))
+
+  train_iter = train_stream()
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), model_config(config),
                       max_to_keep=config.keep_checkpoints)
   if ckpt.latest_step() is not None:
-    state = ckpt.restore(state, train_iter)
-    logging.info("resumed from %s at step %d", ckpt.directory, int(state.step))
+    state, data_restored = ckpt.restore(state, train_iter)
+    resumed = int(jax.device_get(state.step))
+    if not data_restored:
+      # Another process count wrote it: the stream is a function of the step.
+      train_iter = train_stream(start_batch=resumed)
+    logging.info("resumed from %s at step %d (data position %s)", ckpt.directory, resumed,
+                 "restored" if data_restored else "recomputed from the step")
   start_step = int(jax.device_get(state.step))
   logging.info("%d devices (%s), %d processes; global batch %d; model width %g, %s; "
                "data: %r", jax.device_count(), jax.devices()[0].platform,
@@ -189,6 +200,17 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     logging.info(line)
     sums, count = {}, 0
 
+  def should_stop(step) -> bool:
+    """Whether every process stops after ``step`` (they must agree on the step)."""
+    if ckpt.reached_preemption(step):  # SIGTERM under jax.distributed (all agree)
+      return True
+    local = stop.received is not None
+    if jax.process_count() == 1:
+      return local
+    if step % config.log_every:
+      return False  # agree only at log steps: a host collective, not every step
+    return bool(np.max(multihost_utils.process_allgather(np.int32(local))))
+
   step = start_step
   chrono.tick(step)
   with StopSignal() as stop:
@@ -200,7 +222,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
         if pending is not None:
           read(pending)  # the previous step: done, or nearly, while this one queues
         pending = (step, metrics)
-        preempted = stop.received is not None or ckpt.reached_preemption(step)
+        preempted = should_stop(step)
         if step % config.log_every == 0 or step == config.num_steps or preempted:
           read(pending)
           pending = None

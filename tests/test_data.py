@@ -81,7 +81,7 @@ def _batches(it, n):
 
 def test_same_batches_for_0_and_2_workers_and_exact_restore():
   src = synthetic.SyntheticSource(seed=1, size=48, length=50)
-  make = lambda w: pipeline.make_dataset(src, batch_size=3, seed=7, augment=AUG, workers=w)
+  make = lambda w: pipeline.make_dataset(src, global_batch=3, seed=7, augment=AUG, workers=w)
   it0, b0 = _batches(make(0), 5)
   it2, b2 = _batches(make(2), 3)
   for x, y in zip(b0, b2):
@@ -99,15 +99,20 @@ def test_same_batches_for_0_and_2_workers_and_exact_restore():
   del it2, resumed
 
 
-def test_processes_get_disjoint_shards():
-  src = FunctionSource(n=6)
-  a = pipeline.make_dataset(src, batch_size=1, seed=0, augment=AUG, process_index=0,
-                            process_count=2)
-  b = pipeline.make_dataset(src, batch_size=1, seed=0, augment=AUG, process_index=1,
-                            process_count=2)
-  _, ba = _batches(a, 3)
-  _, bb = _batches(b, 3)
-  assert not any(np.array_equal(x["line"], y["line"]) for x in ba for y in bb)
+def test_processes_read_their_rows_of_the_same_global_batches():
+  src = synthetic.SyntheticSource(seed=2, size=40, length=20)
+  make = lambda i, n, start=0: pipeline.make_dataset(
+      src, global_batch=4, seed=0, augment=AUG, process_index=i, process_count=n,
+      start_batch=start)
+  _, whole = _batches(make(0, 1), 3)
+  _, first = _batches(make(0, 2), 3)
+  _, second = _batches(make(1, 2), 3)
+  for w, a, b in zip(whole, first, second):
+    np.testing.assert_array_equal(w["color"], np.concatenate([a["color"], b["color"]]))
+  _, later = _batches(make(1, 2, start=2), 1)
+  np.testing.assert_array_equal(later[0]["line"], second[2]["line"])
+  with pytest.raises(ValueError, match="not divisible"):
+    make(0, 3)
 
 
 def test_synthetic_is_deterministic_aligned_and_varied(tmp_path):
