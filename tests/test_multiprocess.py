@@ -1,0 +1,73 @@
+"""Two processes x 2 CPU devices (jax.distributed on 127.0.0.1, gloo) == 1 x 4."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = ["--config=configs/base.py", "--config.model.width=0.0625",
+          "--config.global_batch=8", "--config.data.crop=16", "--config.data.workers=0",
+          "--config.data.synthetic_size=32", "--config.data.val_count=2",
+          "--config.eval_size=32", "--config.log_every=1", "--config.eval_every=0",
+          "--config.checkpoint_every=5", "--config.optimizer.learning_rate=1e-3"]
+LAUNCH_SCRIPTS = ["launch/local.sh", "launch/multi_gpu.sh", "launch/slurm.sbatch"]
+
+
+def _env(**extra):
+  env = {k: v for k, v in os.environ.items() if not k.startswith(("XLA_", "LINEART_"))}
+  env.update(JAX_PLATFORMS="cpu", PATH=os.path.dirname(sys.executable) + ":" + env["PATH"])
+  env.update(extra)
+  return env
+
+
+def _losses(workdir):
+  records = map(json.loads, open(os.path.join(workdir, "metrics.jsonl")))
+  return {r["step"]: r["loss"] for r in records if "loss" in r}
+
+
+def _one_process(workdir, steps):
+  p = subprocess.run([sys.executable, "-m", "lineart_jax.train", *CONFIG,
+                      f"--workdir={workdir}", f"--config.num_steps={steps}"], cwd=REPO,
+                     env=_env(XLA_FLAGS="--xla_force_host_platform_device_count=4"),
+                     capture_output=True, text=True, timeout=300)
+  assert p.returncode == 0, p.stderr[-3000:]
+  return p
+
+
+@pytest.mark.parametrize("script", LAUNCH_SCRIPTS)
+def test_launch_scripts_pass_bash_n_and_shellcheck(script):
+  path = os.path.join(REPO, script)
+  assert subprocess.run(["bash", "-n", path]).returncode == 0
+  shellcheck = shutil.which("shellcheck") or os.path.join(os.path.dirname(sys.executable),
+                                                           "shellcheck")
+  p = subprocess.run([shellcheck, path], capture_output=True, text=True)
+  assert p.returncode == 0, p.stdout
+
+
+def test_two_processes_match_one_process_and_resume_on_one(tmp_path):
+  multi, single = tmp_path / "multi", tmp_path / "single"
+  p = subprocess.run(["bash", "launch/local.sh", "2", *CONFIG, f"--workdir={multi}",
+                      "--config.num_steps=5"], cwd=REPO, capture_output=True, text=True,
+                     timeout=300, env=_env(LINEART_CPU_DEVICES="2",
+                                           LINEART_LAUNCH_LOGS=str(tmp_path / "logs")))
+  logs = "".join(open(tmp_path / "logs" / f).read() for f in os.listdir(tmp_path / "logs"))
+  assert p.returncode == 0, p.stderr[-3000:] + logs[-3000:]
+  assert "process 0 of 2 (2 local devices, 4 in all)" in p.stderr
+  _one_process(single, 5)
+  a, b = _losses(multi), _losses(single)
+  assert sorted(a) == sorted(b) == [1, 2, 3, 4, 5]
+  np.testing.assert_allclose([a[s] for s in a], [b[s] for s in a], rtol=1e-5)
+  assert os.path.isdir(multi / "checkpoints" / "5")
+
+  # One process continues the two-process run (its data position is recomputed
+  # from the step) exactly as the one-process run continues its own.
+  p = _one_process(multi, 7)
+  assert "resumed from" in p.stderr and "recomputed from the step" in p.stderr
+  _one_process(single, 7)
+  a, b = _losses(multi), _losses(single)
+  np.testing.assert_allclose([a[6], a[7]], [b[6], b[7]], rtol=1e-5)
