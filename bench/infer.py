@@ -15,7 +15,6 @@ import time
 import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
 import cv2
 import jax
-import numpy as np
 
 from lineart_jax import tiling
 from lineart_jax.data.synthetic import make_pair

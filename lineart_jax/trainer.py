@@ -14,12 +14,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 import signal
-import time
 
 import jax
 import jax.numpy as jnp

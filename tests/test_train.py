@@ -10,7 +10,6 @@ import time
 
 import numpy as np
 import orbax.checkpoint as ocp
-import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--config.model.width=0.0625", "--config.global_batch=4", "--config.data.crop=16",
