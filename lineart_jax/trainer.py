@@ -189,7 +189,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     if not count:
       return
     last = {k: v / count for k, v in sums.items()}
-    rates = chrono.tick(step)
+    rates = chrono.tick(step)  # {} on the first log: the clock starts after compiling
     writer.scalars(step, {**last, **rates})
     line = f"step {step:>7d}/{config.num_steps}  loss {last['loss']:.4f}"
     if rates:
@@ -210,7 +210,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     return bool(np.max(multihost_utils.process_allgather(np.int32(local))))
 
   step = start_step
-  chrono.tick(step)
+  logging.info("training from step %d to %d; the first step compiles", step, config.num_steps)
   with StopSignal() as stop:
     try:
       while step < config.num_steps:
@@ -221,7 +221,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
           read(pending)  # the previous step: done, or nearly, while this one queues
         pending = (step, metrics)
         preempted = should_stop(step)
-        if step % config.log_every == 0 or step == config.num_steps or preempted:
+        first = step == start_step + 1  # shows the run is alive after compiling
+        if step % config.log_every == 0 or step == config.num_steps or preempted or first:
           read(pending)
           pending = None
           log(step)

@@ -202,3 +202,13 @@ def test_image_decoding_rules(tmp_path):
     read_color(str(tmp_path / "a.png"), max_pixels=10)
   with pytest.raises(ImageError, match="cannot read"):
     read_line(str(tmp_path / "missing.png"))
+
+
+def test_small_pairs_are_padded_with_paper():
+  pair = {"color": np.zeros((10, 12, 3), np.uint8), "line": np.zeros((10, 12), np.uint8)}
+  out = pipeline.Augment(crop=16, flips=False, hue=False)(pair, np.random.default_rng(0))
+  assert out["color"].shape == (16, 16, 3) and out["line"].shape == (16, 16, 1)
+  assert (out["line"][10:] == 255).all() and (out["color"][:, 12:] == 255).all()
+  assert (out["line"][:10, :12] == 0).all()
+  crop = pipeline.center_crop(pair, 16)
+  assert crop["line"].shape == (16, 16, 1) and (crop["line"][:10, :12] == 0).all()

@@ -52,6 +52,17 @@ def rotate_hue(rgb: np.ndarray, degrees: float) -> np.ndarray:
   return cv2.transform(rgb, hue_rotation_matrix(degrees))
 
 
+def pad_with_paper(color: np.ndarray, line: np.ndarray, size: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+  """Pads a pair smaller than ``size`` at the bottom/right with white (paper)."""
+  h, w = line.shape
+  if h >= size and w >= size:
+    return color, line
+  ph, pw = max(0, size - h), max(0, size - w)
+  return (np.pad(color, ((0, ph), (0, pw), (0, 0)), constant_values=255),
+          np.pad(line, ((0, ph), (0, pw)), constant_values=255))
+
+
 @dataclasses.dataclass(frozen=True)
 class Augment:
   """The seed's augmentation, applied to one pair with Grain's per-element rng.
@@ -71,12 +82,8 @@ class Augment:
     color, line = pair["color"], pair["line"]
     scale = rng.uniform(self.min_scale, 1.0) if self.min_scale < 1.0 else 1.0
     win = max(self.crop, int(round(self.crop / scale)))
+    color, line = pad_with_paper(color, line, win)
     h, w = line.shape
-    if h < win or w < win:  # pad with paper on the bottom/right
-      ph, pw = max(0, win - h), max(0, win - w)
-      color = np.pad(color, ((0, ph), (0, pw), (0, 0)), constant_values=255)
-      line = np.pad(line, ((0, ph), (0, pw)), constant_values=255)
-      h, w = line.shape
     y, x = int(rng.integers(0, h - win + 1)), int(rng.integers(0, w - win + 1))
     color = np.array(color[y:y + win, x:x + win])  # copies only the window
     line = np.array(line[y:y + win, x:x + win])
@@ -265,13 +272,8 @@ def make_dataset(source, *, global_batch: int, seed: int, augment: Augment,
 
 def center_crop(pair: dict, size: int) -> dict[str, np.ndarray]:
   """A deterministic ``size`` x ``size`` center window (white-padded if smaller)."""
-  color, line = pair["color"], pair["line"]
+  color, line = pad_with_paper(pair["color"], pair["line"], size)
   h, w = line.shape
-  if h < size or w < size:
-    ph, pw = max(0, size - h), max(0, size - w)
-    color = np.pad(color, ((0, ph), (0, pw), (0, 0)), constant_values=255)
-    line = np.pad(line, ((0, ph), (0, pw)), constant_values=255)
-    h, w = line.shape
   y, x = (h - size) // 2, (w - size) // 2
   return {"color": np.array(color[y:y + size, x:x + size]),
           "line": np.array(line[y:y + size, x:x + size])[..., None]}
