@@ -234,7 +234,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
         if preempted:
           logging.warning("stopped at step %d; checkpoint saved in %s", step, ckpt.directory)
           break
-        if config.eval_every and step % config.eval_every == 0 and step < config.num_steps:
+        if (config.eval_every and val_pairs and step % config.eval_every == 0
+            and step < config.num_steps):
           run_evaluation(predict, state, val_pairs, workdir, step, writer, is_main)
       else:
         if val_pairs:
