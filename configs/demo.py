@@ -5,7 +5,9 @@ Its final evaluation beats the OpenCV method on the synthetic validation split.
   python -m lineart_jax.train --config=configs/demo.py
 """
 
-from configs import base
+from lineart_jax.config_files import sibling
+
+base = sibling(__file__, "base")
 
 
 def get_config():

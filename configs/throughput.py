@@ -4,7 +4,9 @@ Set ``--config.data.root`` to a packed dataset: the synthetic generator draws
 ~70 pairs/s per worker, far below what a GPU consumes.
 """
 
-from configs import base
+from lineart_jax.config_files import sibling
+
+base = sibling(__file__, "base")
 
 
 def get_config():

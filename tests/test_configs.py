@@ -1,0 +1,28 @@
+import os
+
+from lineart_jax.config_files import sibling
+
+CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
+
+
+def _load(name):
+  return sibling(os.path.join(CONFIGS, "x.py"), name).get_config()
+
+
+def test_base_is_the_seed_recipe():
+  c = _load("base")
+  assert (c.model.width, c.global_batch, c.data.crop, c.optimizer.learning_rate,
+          c.num_steps) == (1.0, 15, 128, 2e-5, 250_000)
+  assert (c.loss.alpha, c.loss.beta, c.loss.radius, c.loss.bins) == (6.0, -2.0, 2, 10)
+  assert c.data.root == ""  # synthetic data on a fresh install
+
+
+def test_other_configs_change_only_what_differs():
+  base = _load("base").to_dict()
+  for name, changed in [("demo", {"num_steps", "global_batch", "model", "optimizer", "data",
+                                  "log_every", "checkpoint_every", "eval_every", "eval_size"}),
+                        ("throughput", {"model", "global_batch", "data", "log_every"})]:
+    c = _load(name).to_dict()
+    assert c.keys() == base.keys()
+    assert {k for k in base if c[k] != base[k]} == changed, name
+  assert _load("throughput").model.dtype == "bfloat16"
