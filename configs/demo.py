@@ -20,7 +20,6 @@ def get_config():
   c.data.crop = 64
   c.data.synthetic_size = 192
   c.data.val_count = 16
-  c.log_every = 50
   c.checkpoint_every = 500
   c.eval_every = 500
   c.eval_size = 192

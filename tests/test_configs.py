@@ -20,7 +20,7 @@ def test_base_is_the_seed_recipe():
 def test_other_configs_change_only_what_differs():
   base = _load("base").to_dict()
   for name, changed in [("demo", {"num_steps", "global_batch", "model", "optimizer", "data",
-                                  "log_every", "checkpoint_every", "eval_every", "eval_size"}),
+                                  "checkpoint_every", "eval_every", "eval_size"}),
                         ("throughput", {"model", "global_batch", "data", "log_every"})]:
     c = _load(name).to_dict()
     assert c.keys() == base.keys()
