@@ -6,19 +6,27 @@ the project notes).  ``--xla_cpu_experimental_ynn_fusion_type=-individual_convol
 sends convolutions back to Eigen.  The flag only affects the CPU backend.
 
 It must be in ``XLA_FLAGS`` before the backend initialises, so ``lineart_jax``
-adds it on import.  Set ``LINEART_JAX_KEEP_XLA_FLAGS=1`` to leave ``XLA_FLAGS``
-untouched (e.g. on a jaxlib that no longer knows the flag).
+adds it on import, unless a GPU plugin of jaxlib is installed (XLA aborts on a
+flag its build does not know, and GPU machines do not need it; ``JAX_PLATFORMS=cpu``
+adds it anyway).  Set ``LINEART_JAX_KEEP_XLA_FLAGS=1`` to leave ``XLA_FLAGS``
+untouched.
 """
 
+import importlib.util
 import os
 import sys
 
 CPU_CONV_FLAG = "--xla_cpu_experimental_ynn_fusion_type=-individual_convolution"
+GPU_PLUGINS = ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm60_plugin",
+               "jax_rocm7_plugin")
 
 
 def add_cpu_conv_flag() -> bool:
   """Appends the CPU convolution flag to XLA_FLAGS; returns True if it is in effect."""
   if os.environ.get("LINEART_JAX_KEEP_XLA_FLAGS"):
+    return False
+  cpu_only = os.environ.get("JAX_PLATFORMS", "").strip().lower() == "cpu"
+  if not cpu_only and any(importlib.util.find_spec(m) for m in GPU_PLUGINS):
     return False
   flags = os.environ.get("XLA_FLAGS", "")
   if "xla_cpu_experimental_ynn_fusion_type" in flags:

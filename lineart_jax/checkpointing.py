@@ -7,9 +7,10 @@ One ``CheckpointManager`` in ``WORKDIR/checkpoints``; each step folder holds
   continues with exactly the next batch;
 * ``model``: the model config (JSON), to refuse a checkpoint of another network
   with a message naming both configs;
-* ``run``: the process count and global batch (JSON): the Grain positions are
-  per process, so they are restored only on the same number of processes (the
-  data stream can be re-positioned from the step otherwise, see ``trainer``).
+* ``run``: the process count and loader worker count (JSON): the Grain positions
+  are per process and their format depends on the workers, so they are restored
+  only when both match (otherwise the data stream is re-positioned from the
+  step, see ``trainer``).
 
 Saves are asynchronous (the copy to host blocks, the write does not) and atomic:
 Orbax writes to a temporary folder and renames it when complete, so a process
@@ -33,9 +34,10 @@ class IncompatibleCheckpointError(ValueError):
 class Checkpointer:
 
   def __init__(self, directory: str, model_config: dict, max_to_keep: int = 3,
-               async_save: bool = True):
+               async_save: bool = True, data_workers: int = 0):
     self.directory = os.path.abspath(directory)
     self.model_config = dict(model_config)
+    self.data_workers = data_workers
     self.manager = ocp.CheckpointManager(
         self.directory,
         options=ocp.CheckpointManagerOptions(
@@ -47,7 +49,8 @@ class Checkpointer:
     return self.manager.latest_step()
 
   def run_info(self) -> dict:
-    return {"process_count": jax.process_count()}
+    """What the saved Grain positions depend on (their format and meaning)."""
+    return {"process_count": jax.process_count(), "data_workers": self.data_workers}
 
   def save(self, step: int, state: Any, data_iter: grain.DatasetIterator | None) -> None:
     items = {"state": ocp.args.StandardSave(state),
@@ -66,7 +69,7 @@ class Checkpointer:
     """(state at ``step`` (default latest), whether ``data_iter`` was restored).
 
     The iterator is restored in place when the checkpoint has its state and was
-    written by the same number of processes.
+    written with the same number of processes and loader workers.
     """
     step = self.latest_step() if step is None else step
     path = os.path.join(self.directory, str(step))

@@ -149,12 +149,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   train_iter = train_stream()
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), model_config(config),
-                      max_to_keep=config.keep_checkpoints)
+                      max_to_keep=config.keep_checkpoints, data_workers=config.data.workers)
   if ckpt.latest_step() is not None:
     state, data_restored = ckpt.restore(state, train_iter)
     resumed = int(jax.device_get(state.step))
     if not data_restored:
-      # Another process count wrote it: the stream is a function of the step.
+      # Another process or worker count wrote it: the stream is a function of the step.
       train_iter = train_stream(start_batch=resumed)
     logging.info("resumed from %s at step %d (data position %s)", ckpt.directory, resumed,
                  "restored" if data_restored else "recomputed from the step")
