@@ -29,9 +29,10 @@ import numpy as np
 
 from lineart_jax import opencv_method, tiling
 from lineart_jax.data.imageio import IMAGE_EXTENSIONS, ImageError, read_color, write_png
-from lineart_jax.progress import progress
+from lineart_jax.progress import Progress, progress
 
 SUFFIX = "_lineart"
+TILE_PROGRESS_ABOVE = 4  # images of more tiles get a progress bar of their own
 CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "lineart_jax", "jax")
 
 
@@ -86,11 +87,18 @@ class NetworkExtractor:
   def predict(self, rgb_batch: np.ndarray) -> np.ndarray:
     return np.asarray(self._apply(self.variables, rgb_batch))
 
-  def __call__(self, rgb: np.ndarray, on_tile=None) -> np.ndarray:
-    return tiling.predict_tiled(rgb, self.predict, self.tile, self.batch, on_tile)
+  def __call__(self, rgb: np.ndarray, name: str = "") -> np.ndarray:
+    """Line art of ``rgb``; a progress bar over tiles when there are many."""
+    n = tiling.count_tiles(rgb.shape[0], rgb.shape[1], self.tile)
+    bar = Progress(n, f"  tiles of {name}") if n > TILE_PROGRESS_ABOVE else None
+    lines = tiling.predict_tiled(rgb, self.predict, self.tile, self.batch,
+                                 bar.update if bar else None)
+    if bar:
+      bar.close()
+    return lines
 
 
-def extract(image: np.ndarray, extractor, max_side: int | None, on_tile=None) -> np.ndarray:
+def extract(image: np.ndarray, extractor, max_side: int | None, name: str = "") -> np.ndarray:
   """uint8 RGB -> float line art in [0, 1] at the image's own size."""
   h, w = image.shape[:2]
   scale = min(1.0, max_side / max(h, w)) if max_side else 1.0
@@ -101,7 +109,7 @@ def extract(image: np.ndarray, extractor, max_side: int | None, on_tile=None) ->
   if extractor is None:
     lines = opencv_method.extract_lines(small).astype(np.float32) / 255.0
   else:
-    lines = extractor(small, on_tile)
+    lines = extractor(small, name)
   if scale < 1.0:
     lines = cv2.resize(lines, (w, h), interpolation=cv2.INTER_CUBIC)
   return np.clip(lines, 0.0, 1.0)
@@ -149,14 +157,7 @@ def main(argv=None) -> int:
     try:
       image = read_color(path)
       h, w = image.shape[:2]
-      on_tile = None
-      if extractor is not None and tiling.count_tiles(h, w, args.tile) > 4:
-        bar = iter(progress(range(tiling.count_tiles(h, w, args.tile)),
-                            desc=f"  tiles of {os.path.basename(path)}"))
-        on_tile = lambda: next(bar, None)
-      lines = extract(image, extractor, args.max_side, on_tile)
-      if on_tile:
-        list(bar)
+      lines = extract(image, extractor, args.max_side, os.path.basename(path))
       write_png(output_path(path, args.out), to_uint8(lines, args.threshold))
       done, pixels = done + 1, pixels + h * w
     except (ImageError, OSError) as e:

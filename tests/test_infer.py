@@ -81,3 +81,13 @@ def test_opencv_method_threshold_and_max_side(tmp_path):
   result = cv2.imread(str(tmp_path / "a_lineart.png"), cv2.IMREAD_UNCHANGED)
   assert result.shape == (64, 96) and set(np.unique(result)) <= {0, 255}
   assert infer.main([str(tmp_path / "missing*.png"), "--method", "opencv"]) == 1
+
+
+def test_many_tiles_get_a_progress_bar(checkpoint, tmp_path, capsys):
+  path = tmp_path / "big.png"
+  cv2.imwrite(str(path), _smooth_image(520, 600)[..., ::-1])
+  assert infer.main([str(path), "--workdir", checkpoint, "--tile", "256", "--batch", "3"]) == 0
+  err = capsys.readouterr().err
+  n = tiling.count_tiles(520, 600, 256)
+  assert n > infer.TILE_PROGRESS_ABOVE and "tiles of big.png [" in err and f"{n}/{n}" in err
+  assert cv2.imread(str(tmp_path / "big_lineart.png"), cv2.IMREAD_UNCHANGED).shape == (520, 600)
