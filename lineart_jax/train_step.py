@@ -32,9 +32,11 @@ from lineart_jax.sharding import DATA_AXIS
 class TrainState:
   """Everything a resumed run needs besides the data iterator.
 
-  ``rng`` is the run's base key (raw uint32 key data of a threefry key).  The seed network has no stochastic layers, so
-  the step does not consume it; it is carried (and checkpointed) so that a layer
-  that needs randomness derives it with ``fold_in(rng, step)``, resuming exactly.
+  ``rng`` is the run's base key, stored as raw uint32 key data of a threefry key
+  so that checkpoints hold a plain array.  The seed network has no stochastic
+  layers, so the step does not consume it; it is carried (and checkpointed) so
+  that a layer that needs randomness derives it with ``fold_in(rng, step)``,
+  resuming exactly.
   """
   step: jax.Array
   params: Any
@@ -55,8 +57,6 @@ def create_train_state(model: AutoEncoder, optimizer: optax.GradientTransformati
   def init(seed):
     variables = init_variables(model, seed)
     params = variables["params"]
-    # The run key is a threefry key stored as raw uint32 key data, so that
-    # checkpoints hold a plain array.
     run_key = jax.random.key_data(jax.random.fold_in(jax.random.key(seed), 1))
     return TrainState(step=jnp.zeros((), jnp.int32), params=params,
                       batch_stats=variables["batch_stats"],
