@@ -7,6 +7,7 @@ workdir); with it, center crops of up to ``--count`` pairs of ROOT (a packed
 folder, dataset root or manifest).
 """
 
+import functools
 import json
 import os
 
@@ -25,12 +26,11 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   import jax
-  import jax.numpy as jnp
   import ml_collections
   from lineart_jax import evaluation
   from lineart_jax.checkpointing import load_variables
   from lineart_jax.data import pipeline
-  from lineart_jax.model import AutoEncoder
+  from lineart_jax.model import AutoEncoder, predict_lines
   from lineart_jax.trainer import data_sources
 
   model_cfg, variables, step = load_variables(FLAGS.workdir)
@@ -43,8 +43,7 @@ def main(argv):
     with open(os.path.join(FLAGS.workdir, "config.json")) as f:
       config = ml_collections.ConfigDict(json.load(f))
     pairs = data_sources(config)[2]
-  apply = jax.jit(lambda v, x: model.apply(v, x.astype(jnp.float32) / 255.0,
-                                           train=False)[..., 0])
+  apply = jax.jit(functools.partial(predict_lines, model))
   scores, _ = evaluation.compare_with_opencv(lambda c: apply(variables, c), pairs)
   print(f"checkpoint step {step}, {len(pairs)} pairs "
         f"({FLAGS.data or 'validation split'}):")

@@ -17,6 +17,7 @@ message and the other files are still processed; the exit status is then 1.
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import os
 import sys
@@ -69,13 +70,12 @@ class NetworkExtractor:
                batch: int = 1):
     import jax
     import jax.numpy as jnp
-    from lineart_jax.model import AutoEncoder
+    from lineart_jax.model import AutoEncoder, predict_lines
     jax.config.update("jax_compilation_cache_dir", CACHE_DIR)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     model = AutoEncoder(width=width, dtype=jnp.dtype(dtype))
     self.variables = jax.device_put(variables)
-    self._apply = jax.jit(lambda v, x: model.apply(
-        v, x.astype(jnp.float32) / 255.0, train=False)[..., 0])
+    self._apply = jax.jit(functools.partial(predict_lines, model))
     self.tile, self.batch = tile, batch
 
   @classmethod

@@ -139,3 +139,9 @@ def init_variables(model: AutoEncoder, seed: int | jax.Array) -> dict:
   x = jnp.zeros((1, STRIDE_PRODUCT, STRIDE_PRODUCT, 3), jnp.float32)
   # Initialise without the cross-device axis: there is no mesh here.
   return model.clone(bn_axis_name=None).init(key, x, train=False)
+
+
+def predict_lines(model: AutoEncoder, variables: dict, rgb: jax.Array) -> jax.Array:
+  """Inference: uint8 RGB (B, H, W, 3) -> line art (B, H, W) float in (0, 1)."""
+  x = rgb.astype(jnp.float32) / 255.0
+  return model.apply(variables, x, train=False)[..., 0]

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -31,7 +32,7 @@ from lineart_jax.data import pipeline
 from lineart_jax.data.imageio import write_png
 from lineart_jax.data.synthetic import SyntheticSource
 from lineart_jax.metrics import Chrono, MetricWriter, format_eta
-from lineart_jax.model import AutoEncoder
+from lineart_jax.model import AutoEncoder, predict_lines
 from lineart_jax.train_step import create_train_state, make_optimizer, make_train_step
 
 # Offset of the synthetic validation seed from the run's seed: validation
@@ -98,7 +99,7 @@ def data_sources(config):
 
 def make_predict(model: AutoEncoder, mesh):
   """uint8 RGB batch -> (B, H, W) float predictions, with replicated variables."""
-  apply = jax.jit(lambda v, x: model.apply(v, x.astype(jnp.float32) / 255.0, train=False)[..., 0],
+  apply = jax.jit(functools.partial(predict_lines, model),
                   out_shardings=sharding.replicated(mesh))
 
   def predict(variables, colors: np.ndarray) -> np.ndarray:
