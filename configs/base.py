@@ -22,12 +22,20 @@ def get_config() -> ml_collections.ConfigDict:
   c.optimizer.learning_rate = 2e-5
   c.optimizer.b1 = 0.9
   c.optimizer.b2 = 0.999
+  c.optimizer.schedule = "constant"  # or "warmup_cosine": linear warm-up, cosine to end_lr
+  c.optimizer.warmup_steps = 0
+  c.optimizer.end_learning_rate = 0.0
 
   c.loss = ml_collections.ConfigDict()  # Simo-Serra et al. 2016
   c.loss.alpha = 6.0
   c.loss.beta = -2.0
   c.loss.bins = 10
   c.loss.radius = 2
+  c.loss.white = 0.95           # targets >= this are paper (weight 1); real line art's
+                                # paper is 0.94-0.99, and 1.0 weighs it ~0.21
+
+  c.init_from = ""              # "" = random init; "pretrained" = the shipped weights,
+                                # or a workdir / checkpoint folder (params and BatchNorm)
 
   c.data = ml_collections.ConfigDict()
   c.data.root = ""              # "" = built-in synthetic illustrations; else packed

@@ -45,6 +45,19 @@ class TrainState:
   rng: jax.Array
 
 
+def make_schedule(learning_rate: float, num_steps: int, schedule: str = "constant",
+                  warmup_steps: int = 0, end_learning_rate: float = 0.0
+                  ) -> float | optax.Schedule:
+  """The learning rate: constant (the seed) or linear warm-up then cosine decay."""
+  if schedule == "constant":
+    return learning_rate
+  if schedule == "warmup_cosine":
+    return optax.warmup_cosine_decay_schedule(
+        0.0, learning_rate, warmup_steps=warmup_steps, decay_steps=max(num_steps, warmup_steps + 1),
+        end_value=end_learning_rate)
+  raise ValueError(f"optimizer.schedule must be 'constant' or 'warmup_cosine', not {schedule!r}")
+
+
 def make_optimizer(learning_rate: float | optax.Schedule, b1: float = 0.9,
                    b2: float = 0.999) -> optax.GradientTransformation:
   """optax Adam, as the seed (lr 2e-5)."""

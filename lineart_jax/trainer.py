@@ -33,7 +33,8 @@ from lineart_jax.data.imageio import write_png
 from lineart_jax.data.synthetic import SyntheticSource
 from lineart_jax.metrics import Chrono, MetricWriter, format_eta
 from lineart_jax.model import AutoEncoder, predict_lines
-from lineart_jax.train_step import create_train_state, make_optimizer, make_train_step
+from lineart_jax.train_step import (create_train_state, make_optimizer, make_schedule,
+                                    make_train_step)
 
 # Offset of the synthetic validation seed from the run's seed: validation
 # illustrations are never training ones.
@@ -134,7 +135,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   mesh = sharding.make_mesh()
   sharding.check_global_batch(config.global_batch, mesh)
   model = build_model(config)
-  lr = config.optimizer.learning_rate
+  o = config.optimizer
+  lr = make_schedule(o.learning_rate, config.num_steps, o.schedule, o.warmup_steps,
+                     o.end_learning_rate)
   optimizer = make_optimizer(lr, config.optimizer.b1, config.optimizer.b2)
   state = create_train_state(model, optimizer, config.seed, mesh)
 

@@ -4,14 +4,14 @@ import pytest
 from lineart_jax.losses import loss_map, per_image_loss
 
 
-def slow_loss_map(target, alpha=6.0, beta=-2.0, bins=10, radius=2):
+def slow_loss_map(target, alpha=6.0, beta=-2.0, bins=10, radius=2, white=0.95):
   """The paper's map, pixel by pixel, as DIGEST.md states it."""
   h, w = target.shape
   out = np.ones((h, w), np.float64)
   bin_of = lambda v: min(int(np.floor(v * bins)), bins - 1)
   for u in range(h):
     for v in range(w):
-      if target[u, v] == 1.0:
+      if target[u, v] >= white:
         continue
       own, same, total = bin_of(target[u, v]), 0, 0
       for uu in range(max(0, u - radius), min(h, u + radius + 1)):
@@ -31,8 +31,9 @@ def _line_image(rng, h=24, w=31):
   return img
 
 
+@pytest.mark.parametrize("white", [0.95, 1.0])
 @pytest.mark.parametrize("case", ["random", "lines", "white", "black", "tiny", "levels"])
-def test_loss_map_matches_slow_reference(case):
+def test_loss_map_matches_slow_reference(case, white):
   rng = np.random.default_rng(0)
   target = {
       "random": lambda: rng.uniform(0, 1, (19, 23)).astype(np.float32),
@@ -42,8 +43,19 @@ def test_loss_map_matches_slow_reference(case):
       "tiny": lambda: rng.uniform(0, 1, (2, 3)).astype(np.float32),
       "levels": lambda: (rng.integers(0, 256, (16, 16)) / 255).astype(np.float32),
   }[case]()
-  got = np.asarray(loss_map(target[None, :, :, None]))[0, :, :, 0]
-  np.testing.assert_allclose(got, slow_loss_map(target), atol=1e-6, rtol=0)
+  got = np.asarray(loss_map(target[None, :, :, None], white=white))[0, :, :, 0]
+  np.testing.assert_allclose(got, slow_loss_map(target, white=white), atol=1e-6, rtol=0)
+
+
+def test_off_white_paper_weighs_one():
+  """Real paper (0.97 here) is paper at the default threshold, not a dark area."""
+  target = np.full((1, 16, 16, 1), 0.97, np.float32)
+  target[0, 8, 2:14] = 0.1  # one line
+  weights = np.asarray(loss_map(target, white=0.95))
+  assert np.all(weights[target >= 0.95] == 1.0)
+  assert np.all(weights[0, 8, 2:14] == 1.0)  # a thin line keeps weight 1 too
+  exact = np.asarray(loss_map(target, white=1.0))  # the old rule: paper weighs ~0.21
+  np.testing.assert_allclose(exact[0, 0, 0], 6 * np.exp(-1) - 2, atol=1e-6)
 
 
 def test_loss_map_values_at_extremes():

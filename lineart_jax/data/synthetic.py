@@ -1,23 +1,36 @@
-"""Procedural anime-style illustrations and their exact line art.
+"""Procedural drawn-and-colored illustrations and their exact line art.
 
-The built-in dataset, used when no data root is configured, so that a fresh
-install trains with no data at all.  Each pair is drawn from (seed, index) alone:
+The built-in dataset: a fresh install trains with no data, and the shipped model
+(``configs/pretrained.py``) is trained on it alone.  Each pair is a function of
+(seed, index) only.  What it draws is what real illustrations have and simpler
+generators lack (each was a failure of a model trained without it):
 
-* line art: closed smooth shapes (outlines) and open tapered strokes, in dark
-  ink, anti-aliased, of varied widths; later shapes occlude earlier lines;
-* the colored version of the same drawing: flat region fills, cel shadows
-  (hard-edged darker regions that are NOT lines) and highlights, gradients,
-  textured or blurred backgrounds, solid black areas, and some lines in colored
-  ink or in a color close to their fill (the hard cases the seed lists).
+* **line weights and media**: anti-aliased hairlines (0.5 px), even technical-pen
+  lines, pressure-tapered brush strokes, sketchy pencil lines (gray, grainy,
+  several offset passes), lines in a darker shade of the fill beside them;
+* **structure**: closed shapes filled like a paint bucket (later shapes hide the
+  lines they cover), some color boundaries with no line, short fold strokes
+  inside regions, hair as bundles of long thin curves ending in points;
+* **coloring that is not line art**: cel shadows, soft airbrush shading,
+  highlights, blush hatching, sparkles, large black/dark areas with lines inside,
+  white/near-white backgrounds as well as busy, textured ones with no lines;
+* **degradations of the color image only**: resampling blur and JPEG (quality
+  60-95).
 
-Both are drawn with the same OpenCV calls and geometry, so they are exactly
-aligned.  CLI: ``python -m lineart_jax.data.synthetic OUT --count N`` writes N
-pairs in the dataset layout (``OUT/color/*.png``, ``OUT/line/*.png``).
+The target is line art as an artist draws it: anti-aliased, ink on white paper
+(pencil lines stay gray).  Everything is drawn at twice the size and reduced
+with INTER_AREA, which gives sub-pixel widths and true anti-aliasing; color and
+line share every stroke's coverage mask, so they are exactly aligned.
+
+CLI: ``python -m lineart_jax.data.synthetic OUT --count N [--workers K]`` writes
+N pairs in the dataset layout (``OUT/color/*.png``, ``OUT/line/*.png``).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import multiprocessing
 import os
 
 import cv2
@@ -25,130 +38,330 @@ import numpy as np
 
 SHIFT = 4  # fixed-point bits for sub-pixel OpenCV drawing
 ONE = 1 << SHIFT
+SUPERSAMPLE = 2  # drawn at this multiple of the output size, then INTER_AREA-reduced
 
 
 def _rgb(rng, lo=0, hi=255) -> np.ndarray:
   return rng.integers(lo, hi + 1, 3).astype(np.float32)
 
 
-def _background(rng, size: int) -> np.ndarray:
-  kind = rng.integers(3)
-  if kind == 0:  # flat pale color
-    return np.broadcast_to(_rgb(rng, 150, 255), (size, size, 3)).copy()
-  if kind == 1:  # linear gradient
-    a, b = _rgb(rng, 60, 255), _rgb(rng, 60, 255)
-    theta = rng.uniform(0, 2 * np.pi)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    t = np.clip(0.5 + (xx - 0.5) * np.cos(theta) + (yy - 0.5) * np.sin(theta), 0, 1)
-    return a + (b - a) * t[..., None]
-  # textured / blurred: low-resolution noise, upsampled and blurred
-  cells = int(rng.integers(4, 24))
-  noise = rng.uniform(40, 255, (cells, cells, 3)).astype(np.float32)
-  tex = cv2.resize(noise, (size, size), interpolation=cv2.INTER_CUBIC)
-  return cv2.GaussianBlur(tex, (0, 0), float(rng.uniform(1, 6)))
+def _fixed(pts: np.ndarray) -> np.ndarray:
+  return np.round(pts * ONE).astype(np.int32)
 
 
-def _blob(rng, size: int) -> np.ndarray:
+class Canvas:
+  """The color image and its line art, drawn together at ``SUPERSAMPLE`` x size."""
+
+  def __init__(self, rng: np.random.Generator, size: int):
+    self.rng, self.size, self.s = rng, size * SUPERSAMPLE, float(SUPERSAMPLE)
+    self.color = np.zeros((self.size, self.size, 3), np.float32)
+    self.line = np.full((self.size, self.size), 255.0, np.float32)
+
+  # -- coverage masks --------------------------------------------------------
+  def region(self, pts: np.ndarray) -> np.ndarray:
+    """Float [0, 1] coverage of the closed polygon ``pts`` (output pixels)."""
+    mask = np.zeros((self.size, self.size), np.uint8)
+    cv2.fillPoly(mask, [_fixed(pts * self.s)], 255, cv2.LINE_AA, SHIFT)
+    return mask.astype(np.float32) / 255.0
+
+  def stroke_mask(self, pts: np.ndarray, widths: np.ndarray
+                  ) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """Coverage of a polyline with per-vertex ``widths`` (output pixels).
+
+    Returns the coverage inside its bounding box and the box's slices: a stroke
+    touches a small part of the canvas, and blending only there keeps the
+    generator fast.
+    """
+    fixed = _fixed(pts * self.s)
+    pad = int(np.ceil(float(np.max(widths)) * self.s)) + 2
+    lo = np.clip(np.floor(pts.min(0) * self.s).astype(int) - pad, 0, self.size)
+    hi = np.clip(np.ceil(pts.max(0) * self.s).astype(int) + pad, 0, self.size)
+    box = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
+    mask = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
+    fixed = fixed - (lo * ONE).astype(np.int32)
+    for i in range(len(pts) - 1 if mask.size else 0):  # empty: entirely off the canvas
+      w = 0.5 * (widths[i] + widths[i + 1]) * self.s
+      if w < 0.35:
+        continue
+      cv2.line(mask, tuple(fixed[i]), tuple(fixed[i + 1]), 255, max(1, int(round(w))),
+               cv2.LINE_AA, SHIFT)
+    return mask.astype(np.float32) / 255.0, box
+
+  # -- painting --------------------------------------------------------------
+  def paint(self, alpha: np.ndarray, rgb, box=(slice(None), slice(None))) -> None:
+    """Paints the color image only (fills, shading, effects), inside ``box``."""
+    a = alpha[..., None]
+    view = self.color[box]
+    view *= 1.0 - a
+    view += a * np.asarray(rgb, np.float32)
+
+  def cover_lines(self, alpha: np.ndarray) -> None:
+    """An opaque shape on top hides the lines beneath it."""
+    self.line += (255.0 - self.line) * alpha
+
+  def ink(self, alpha: np.ndarray, box, rgb, gray: float, opacity: float = 1.0) -> None:
+    """A line: the same coverage in the color image (``rgb``) and the line art."""
+    a = alpha * opacity
+    self.paint(a, rgb, box)
+    view = self.line[box]
+    view *= 1.0 - a
+    view += gray * a
+
+  def result(self) -> tuple[np.ndarray, np.ndarray]:
+    out = self.size // SUPERSAMPLE
+    color = cv2.resize(self.color, (out, out), interpolation=cv2.INTER_AREA)
+    line = cv2.resize(self.line, (out, out), interpolation=cv2.INTER_AREA)
+    return color, line
+
+
+# -- geometry (output-pixel coordinates) --------------------------------------
+def _blob(rng, size: float, center=None, radius=None) -> np.ndarray:
   """A smooth closed outline: polar radius with a few random harmonics."""
-  center = rng.uniform(0.1, 0.9, 2) * size
-  radius = rng.uniform(0.06, 0.3) * size
+  center = rng.uniform(0.1, 0.9, 2) * size if center is None else center
+  radius = rng.uniform(0.06, 0.3) * size if radius is None else radius
   aspect = rng.uniform(0.5, 1.5)
-  theta = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+  theta = np.linspace(0, 2 * np.pi, 96, endpoint=False)
   r = np.ones_like(theta)
-  for k in range(2, 5):
-    r += rng.uniform(0, 0.25 / k) * np.sin(k * theta + rng.uniform(0, 2 * np.pi))
+  for k in range(2, 6):
+    r += rng.uniform(0, 0.3 / k) * np.sin(k * theta + rng.uniform(0, 2 * np.pi))
   rot = rng.uniform(0, np.pi)
   x, y = radius * r * np.cos(theta) * aspect, radius * r * np.sin(theta)
   pts = np.stack([x * np.cos(rot) - y * np.sin(rot), x * np.sin(rot) + y * np.cos(rot)], 1)
   return pts + center
 
 
-def _curve(rng, size: int) -> np.ndarray:
-  """An open cubic Bezier stroke."""
-  start = rng.uniform(0, 1, 2) * size
-  ctrl = start + rng.normal(0, 0.25, (3, 2)) * size
-  p = np.concatenate([start[None], ctrl])
-  t = np.linspace(0, 1, 48)[:, None]
+def _bezier(p: np.ndarray, n: int = 48) -> np.ndarray:
+  t = np.linspace(0, 1, n)[:, None]
   return ((1 - t) ** 3 * p[0] + 3 * (1 - t) ** 2 * t * p[1] + 3 * (1 - t) * t ** 2 * p[2]
           + t ** 3 * p[3])
 
 
-def _fixed(pts: np.ndarray) -> np.ndarray:
-  return np.round(pts * ONE).astype(np.int32)
+def _curve(rng, start: np.ndarray, length: float, direction: float | None = None,
+           bend: float = 0.35) -> np.ndarray:
+  """An open cubic Bezier of about ``length`` px from ``start``."""
+  direction = rng.uniform(0, 2 * np.pi) if direction is None else direction
+  d = np.array([np.cos(direction), np.sin(direction)])
+  n = np.array([-d[1], d[0]])
+  p = [start, start + d * length / 3 + n * rng.normal(0, bend) * length / 3,
+       start + d * 2 * length / 3 + n * rng.normal(0, bend) * length / 3,
+       start + d * length + n * rng.normal(0, bend * 0.5) * length / 3]
+  return _bezier(np.array(p), max(8, int(length / 3)))
 
 
-def _fill(canvas: np.ndarray, pts: np.ndarray, value) -> None:
-  cv2.fillPoly(canvas, [_fixed(pts)], value, cv2.LINE_AA, SHIFT)
+def _closed(pts: np.ndarray) -> np.ndarray:
+  return np.concatenate([pts, pts[:1]])
 
 
-def _stroke(color: np.ndarray, line: np.ndarray, pts: np.ndarray, closed: bool,
-            width: float, ink_rgb, ink_gray: int, taper: bool) -> None:
-  """Draws one stroke into both images with the same geometry."""
-  if not taper:
-    w = max(1, int(round(width)))
-    cv2.polylines(color, [_fixed(pts)], closed, ink_rgb, w, cv2.LINE_AA, SHIFT)
-    cv2.polylines(line, [_fixed(pts)], closed, int(ink_gray), w, cv2.LINE_AA, SHIFT)
+# -- line styles ---------------------------------------------------------------
+def _width_profile(rng, n: int, width: float, kind: str) -> np.ndarray:
+  t = np.linspace(0, 1, n)
+  if kind == "even":
+    return np.full(n, width)
+  if kind == "taper":  # brush pressure: thin at both ends
+    return width * (0.15 + 0.85 * np.sin(np.pi * t) ** rng.uniform(0.4, 1.0))
+  if kind == "point":  # hair strand: thick root, pointed tip
+    return width * (1.0 - t) ** rng.uniform(0.7, 1.5) + 0.05
+  # "pressure": slowly varying pen pressure
+  wobble = np.interp(t, np.linspace(0, 1, 5), rng.uniform(0.6, 1.3, 5))
+  return width * wobble
+
+
+class Pen:
+  """How one drawing's lines look: width range, ink tone, medium."""
+
+  def __init__(self, rng):
+    self.rng = rng
+    self.medium = rng.choice(["ink", "ink", "brush", "pencil", "hairline"])
+    lo, hi = {"ink": (0.7, 2.2), "brush": (1.5, 4.5), "pencil": (0.6, 1.6),
+              "hairline": (0.4, 1.0)}[self.medium]
+    self.lo, self.hi = lo, hi
+    self.gray = float(rng.uniform(90, 160) if self.medium == "pencil"
+                      else rng.uniform(0, 60))
+    self.colored = rng.uniform() < 0.45  # lines take a darker shade of the fill beside them
+
+  def width(self) -> float:
+    return float(np.exp(self.rng.uniform(np.log(self.lo), np.log(self.hi))))
+
+  def draw(self, canvas: Canvas, pts: np.ndarray, fill=None, width: float | None = None,
+           kind: str | None = None) -> None:
+    rng = self.rng
+    width = self.width() if width is None else width
+    if kind is None:
+      kind = {"brush": "taper", "pencil": "pressure"}.get(self.medium, rng.choice(
+          ["even", "pressure", "taper"]))
+    passes = int(rng.integers(1, 4)) if self.medium == "pencil" else 1
+    gray = float(np.clip(self.gray + rng.normal(0, 10), 0, 200))
+    if fill is not None and self.colored and rng.uniform() < 0.8:
+      rgb = np.clip(np.asarray(fill) * rng.uniform(0.25, 0.6), 0, 255)
+    elif fill is not None and rng.uniform() < 0.08:  # a line almost the fill's color
+      rgb = np.clip(np.asarray(fill) * rng.uniform(0.8, 0.92), 0, 255)
+    else:
+      rgb = np.full(3, gray * rng.uniform(0.7, 1.0), np.float32)
+    for _ in range(passes):
+      jitter = rng.normal(0, 0.35 if passes > 1 else 0.0, pts.shape)
+      alpha, box = canvas.stroke_mask(pts + jitter,
+                                      _width_profile(rng, len(pts), width, kind))
+      opacity = 1.0
+      if self.medium == "pencil":  # paper grain breaks the stroke up
+        grain = rng.uniform(0.45, 1.0, alpha.shape).astype(np.float32)
+        alpha = alpha * grain
+        opacity = rng.uniform(0.6, 1.0) if passes > 1 else 1.0
+      canvas.ink(alpha, box, rgb, gray, opacity)
+
+
+# -- the drawing ---------------------------------------------------------------
+def _background(canvas: Canvas, rng, size: int) -> None:
+  s = canvas.size
+  u = rng.uniform()
+  if u < 0.45:  # white or near-white paper behind a character
+    canvas.color[:] = rng.uniform(235, 255)
     return
-  n = len(pts) - 1
-  for i in range(n):  # thick in the middle, thin at both ends
-    w = max(1, int(round(width * np.sin(np.pi * (i + 0.5) / n) + 0.3)))
-    seg = _fixed(pts[i:i + 2])
-    cv2.line(color, tuple(seg[0]), tuple(seg[1]), ink_rgb, w, cv2.LINE_AA, SHIFT)
-    cv2.line(line, tuple(seg[0]), tuple(seg[1]), int(ink_gray), w, cv2.LINE_AA, SHIFT)
+  if u < 0.6:  # flat pale color
+    canvas.color[:] = _rgb(rng, 150, 255)
+    return
+  if u < 0.75:  # linear gradient
+    a, b = _rgb(rng, 60, 255), _rgb(rng, 60, 255)
+    theta = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[0:s, 0:s].astype(np.float32) / s
+    t = np.clip(0.5 + (xx - 0.5) * np.cos(theta) + (yy - 0.5) * np.sin(theta), 0, 1)
+    canvas.color[:] = a + (b - a) * t[..., None]
+    return
+  # busy: textured noise and soft-edged shapes, with no line art
+  cells = int(rng.integers(4, 24))
+  noise = rng.uniform(40, 255, (cells, cells, 3)).astype(np.float32)
+  tex = cv2.resize(noise, (s, s), interpolation=cv2.INTER_CUBIC)
+  canvas.color[:] = cv2.GaussianBlur(tex, (0, 0), float(rng.uniform(1, 6)) * canvas.s)
+  for _ in range(int(rng.integers(0, 6))):
+    alpha = canvas.region(_blob(rng, size))
+    sharp = rng.uniform() < 0.5
+    if not sharp:
+      alpha = cv2.GaussianBlur(alpha, (0, 0), float(rng.uniform(2, 8)) * canvas.s)
+    canvas.paint(alpha, _rgb(rng, 30, 255))
+
+
+def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
+  """A filled closed shape with its shading, outline, folds and effects."""
+  pts = _blob(rng, size)
+  u = rng.uniform()
+  dark = u < 0.15
+  fill = (_rgb(rng, 5, 70) if dark else
+          np.clip(rng.uniform(225, 255) - _rgb(rng, 0, 15), 0, 255) if u < 0.3
+          else _rgb(rng, 40, 255))
+  alpha = canvas.region(pts)
+  canvas.paint(alpha, fill)
+  canvas.cover_lines(alpha)
+  s = canvas.s
+  if rng.uniform() < 0.65:  # cel shadow: the shape minus a shifted copy
+    shifted = canvas.region(pts + rng.normal(0, 0.1, 2) * size)
+    tint = np.array([0.62, 0.6, 0.75], np.float32) * rng.uniform(0.7, 1.0)
+    canvas.paint(alpha * (1.0 - shifted), fill * tint)
+  if rng.uniform() < 0.35:  # soft airbrush shading
+    soft = canvas.region(_blob(rng, size, pts.mean(0) + rng.normal(0, 0.08, 2) * size,
+                               rng.uniform(0.03, 0.15) * size))
+    soft = cv2.GaussianBlur(soft, (0, 0), float(rng.uniform(2, 10)) * s) * alpha
+    tone = fill * rng.uniform(0.5, 0.85) if rng.uniform() < 0.6 else np.minimum(fill + 60, 255)
+    canvas.paint(soft * rng.uniform(0.4, 0.9), tone)
+  if rng.uniform() < 0.4:  # highlight
+    c = pts.mean(0) + rng.normal(0, 0.04, 2) * size
+    hl = canvas.region(_blob(rng, size, c, rng.uniform(0.008, 0.04) * size)) * alpha
+    canvas.paint(hl, np.clip(fill * 1.35 + 50, 0, 255))
+  if rng.uniform() < 0.87:  # outline (else: a color boundary with no line)
+    pen.draw(canvas, _closed(pts), fill)
+  for _ in range(int(rng.integers(0, 4))):  # short fold strokes inside the shape
+    i = int(rng.integers(len(pts)))
+    start = pts[i] + (pts.mean(0) - pts[i]) * rng.uniform(0.05, 0.3)
+    inward = np.arctan2(*(pts.mean(0) - start)[::-1]) + rng.normal(0, 0.6)
+    fold = _curve(rng, start, rng.uniform(0.03, 0.12) * size, inward, bend=0.25)
+    pen.draw(canvas, fold, fill, pen.width() * 0.8, "point")
+
+
+def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
+  """A hair mass: a filled region with bundles of long thin strands ending in points."""
+  root = rng.uniform(0.2, 0.8, 2) * size
+  direction = rng.uniform(0, 2 * np.pi)
+  length = rng.uniform(0.2, 0.6) * size
+  fill = _rgb(rng, 20, 250)
+  spread = rng.uniform(0.15, 0.4) * size
+  d = np.array([np.cos(direction), np.sin(direction)])
+  n = np.array([-d[1], d[0]])
+  strands = []
+  for _ in range(int(rng.integers(6, 18))):
+    start = root + n * rng.uniform(-1, 1) * spread / 2
+    strands.append(_curve(rng, start, length * rng.uniform(0.5, 1.1),
+                          direction + rng.normal(0, 0.2), bend=0.2))
+  outer = np.concatenate([strands[0], strands[-1][::-1]])
+  hull = cv2.convexHull(outer.astype(np.float32)).reshape(-1, 2)
+  alpha = canvas.region(hull)
+  canvas.paint(alpha, fill)
+  canvas.cover_lines(alpha)
+  if rng.uniform() < 0.6:  # shaded strands of the mass
+    canvas.paint(alpha * canvas.region(hull + n * rng.uniform(2, 8)), fill * 0.75)
+  w = pen.width()
+  for strand in strands:
+    pen.draw(canvas, strand, fill, w * rng.uniform(0.6, 1.1), "point")
+
+
+def _blush(canvas: Canvas, rng, size: int) -> None:
+  """Blush hatching: short parallel pink strokes, coloring and not line art."""
+  c = rng.uniform(0.1, 0.9, 2) * size
+  angle = rng.uniform(0, np.pi)
+  d = np.array([np.cos(angle), np.sin(angle)])
+  n = np.array([-d[1], d[0]])
+  rgb = np.array([rng.uniform(200, 255), rng.uniform(90, 160), rng.uniform(110, 170)])
+  length = rng.uniform(0.02, 0.05) * size
+  for k in range(int(rng.integers(3, 7))):
+    start = c + n * k * rng.uniform(1.5, 3) - d * length / 2
+    pts = np.stack([start, start + d * length])
+    alpha, box = canvas.stroke_mask(pts, np.array([1.0, 0.6]))
+    canvas.paint(alpha * 0.8, rgb, box)
+
+
+def _sparkle(canvas: Canvas, rng, size: int) -> None:
+  """A four-pointed star in a light color: an effect, not line art."""
+  c = rng.uniform(0.05, 0.95, 2) * size
+  r = rng.uniform(0.01, 0.05) * size
+  angles = np.arange(8) * np.pi / 4 + rng.uniform(0, np.pi / 2)
+  radii = np.where(np.arange(8) % 2 == 0, r, r * 0.2)
+  pts = c + np.stack([np.cos(angles), np.sin(angles)], 1) * radii[:, None]
+  canvas.paint(canvas.region(pts), np.clip(_rgb(rng, 200, 255) + 30, 0, 255))
+
+
+def _degrade(color: np.ndarray, rng) -> np.ndarray:
+  """Resampling blur and JPEG, as art found in the wild has; uint8 RGB in and out."""
+  if rng.uniform() < 0.4:
+    h, w = color.shape[:2]
+    f = rng.uniform(0.5, 0.85)
+    small = cv2.resize(color, (max(1, int(w * f)), max(1, int(h * f))),
+                       interpolation=cv2.INTER_AREA)
+    color = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+  if rng.uniform() < 0.5:
+    ok, buf = cv2.imencode(".jpg", color[..., ::-1],
+                           [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 96))])
+    color = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
+  return np.ascontiguousarray(color)
 
 
 def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
   """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index)."""
   rng = np.random.default_rng([seed, index])
-  color = np.clip(_background(rng, size), 0, 255).astype(np.uint8)
-  line = np.full((size, size), 255, np.uint8)
+  canvas = Canvas(rng, size)
+  _background(canvas, rng, size)
+  pen = Pen(rng)
   for _ in range(int(rng.integers(3, 9))):
-    pts = _blob(rng, size)
-    black = rng.uniform() < 0.12
-    fill = np.array([20, 18, 26], np.float32) if black else _rgb(rng, 40, 255)
-    mask = np.zeros((size, size), np.uint8)
-    _fill(mask, pts, 255)
-    region = mask > 127
-    if rng.uniform() < 0.3 and not black:  # gradient inside the region
-      yy = np.linspace(1.1, 0.8, size, dtype=np.float32)[:, None, None]
-      shade = np.clip(fill * yy, 0, 255)
-      color[region] = np.broadcast_to(shade, (size, size, 3))[region].astype(np.uint8)
+    if rng.uniform() < 0.2:
+      _hair(canvas, pen, rng, size)
     else:
-      color[region] = fill.astype(np.uint8)
-    line[region] = 255  # this shape hides the lines it covers
-    if not black and rng.uniform() < 0.8:  # cel shadow: the shape minus a shifted copy
-      shifted = np.zeros_like(mask)
-      _fill(shifted, pts + rng.normal(0, 0.12, 2) * size, 255)
-      shadow = region & (shifted < 128)
-      tint = np.array([0.62, 0.6, 0.75], np.float32) * rng.uniform(0.75, 1.0)
-      color[shadow] = np.clip(fill * tint, 0, 255).astype(np.uint8)
-    if not black and rng.uniform() < 0.5:  # highlight: a small lighter ellipse
-      c = pts.mean(0) + rng.normal(0, 0.03, 2) * size
-      axes = (rng.uniform(0.01, 0.05, 2) * size * ONE).astype(int)
-      light = tuple(float(v) for v in np.clip(fill * 1.35 + 40, 0, 255))
-      cv2.ellipse(color, tuple(_fixed(c)), tuple(axes), float(rng.uniform(0, 180)), 0, 360,
-                  light, -1, cv2.LINE_AA, SHIFT)
-    if rng.uniform() < 0.9:  # outline
-      ink_rgb, ink_gray = _ink(rng, fill)
-      _stroke(color, line, pts, True, rng.uniform(1, 3.5), ink_rgb, ink_gray, taper=False)
-  for _ in range(int(rng.integers(2, 9))):  # open, tapered strokes (hair, folds)
-    ink_rgb, ink_gray = _ink(rng, _rgb(rng))
-    _stroke(color, line, _curve(rng, size), False, rng.uniform(1.5, 4.5), ink_rgb, ink_gray,
-            taper=True)
-  return color, line
-
-
-def _ink(rng, fill: np.ndarray) -> tuple[tuple[float, ...], int]:
-  """(RGB ink in the color image, gray ink in the line art)."""
-  gray = int(rng.integers(0, 50))
-  u = rng.uniform()
-  if u < 0.7:
-    rgb = np.full(3, gray, np.float32)
-  elif u < 0.85:  # colored ink: a darker version of the fill
-    rgb = fill * rng.uniform(0.3, 0.6)
-  else:  # ink close to the fill color: a faint line in the color image
-    rgb = np.clip(fill * rng.uniform(0.8, 0.95), 0, 255)
-  return tuple(float(v) for v in rgb), gray
+      _shape(canvas, pen, rng, size)
+  for _ in range(int(rng.integers(0, 6))):  # loose strokes: hair tips, folds, details
+    start = rng.uniform(0, 1, 2) * size
+    pen.draw(canvas, _curve(rng, start, rng.uniform(0.05, 0.5) * size), None)
+  if rng.uniform() < 0.25:
+    _blush(canvas, rng, size)
+  for _ in range(int(rng.integers(0, 4)) if rng.uniform() < 0.25 else 0):
+    _sparkle(canvas, rng, size)
+  color, line = canvas.result()
+  color = _degrade(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng)
+  return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
 
 
 class SyntheticSource:
@@ -168,13 +381,26 @@ class SyntheticSource:
     return f"SyntheticSource(seed={self.seed}, size={self.size}, length={self.length})"
 
 
-def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0) -> None:
-  """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``."""
+def _write_one(out: str, seed: int, size: int, i: int) -> None:
   from lineart_jax.data.imageio import write_png
-  for i in range(start, start + count):
-    color, line = make_pair(seed, i, size)
-    write_png(os.path.join(out, "color", f"{i:06d}.png"), color)
-    write_png(os.path.join(out, "line", f"{i:06d}.png"), line)
+  color, line = make_pair(seed, i, size)
+  write_png(os.path.join(out, "color", f"{i:06d}.png"), color)
+  write_png(os.path.join(out, "line", f"{i:06d}.png"), line)
+
+
+def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0,
+                  workers: int = 0) -> None:
+  """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``."""
+  from lineart_jax.progress import progress
+  write = functools.partial(_write_one, out, seed, size)
+  indices = range(start, start + count)
+  if workers > 0:
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+      for _ in progress(pool.imap_unordered(write, indices, chunksize=8), count, "synthetic"):
+        pass
+  else:
+    for i in progress(indices, desc="synthetic"):
+      write(i)
 
 
 def main(argv=None):
@@ -185,8 +411,9 @@ def main(argv=None):
   p.add_argument("--seed", type=int, default=0)
   p.add_argument("--size", type=int, default=256)
   p.add_argument("--start", type=int, default=0, help="index of the first pair")
+  p.add_argument("--workers", type=int, default=0, help="generator processes (0 = this one)")
   args = p.parse_args(argv)
-  write_dataset(args.out, args.count, args.seed, args.size, args.start)
+  write_dataset(args.out, args.count, args.seed, args.size, args.start, args.workers)
   print(f"wrote {args.count} pairs to {args.out}/color and {args.out}/line")
 
 
