@@ -16,7 +16,7 @@ base = sibling(__file__, "base")
 
 def get_config():
   c = base.get_config()
-  c.num_steps = 5000
+  c.num_steps = 10_000
   c.global_batch = 12
   c.model.width = 0.25
   c.model.bn_momentum = 0.95
@@ -28,7 +28,7 @@ def get_config():
   c.data.min_scale = 0.5
   c.data.val_count = 32
   c.log_every = 50
-  c.checkpoint_every = 250
+  c.checkpoint_every = 500
   c.eval_every = 1000
   c.eval_size = 256
   return c

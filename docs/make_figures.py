@@ -37,7 +37,7 @@ def main():
     rows.append(np.concatenate([x for c, l in pairs for x in (c, gray3(l))], axis=1))
   write_png(os.path.join(HERE, "synthetic_pairs.png"), np.concatenate(rows, axis=0))
 
-  net = NetworkExtractor.from_checkpoint(args.workdir)
+  net = NetworkExtractor.from_weights(args.workdir)
   rows = []
   for i in range(3):
     color, line = make_pair(VALIDATION_SEED_OFFSET, i, args.size)

@@ -1,52 +1,140 @@
-"""CLI: score a trained model against the OpenCV method, side by side.
+"""CLI: score a model against the OpenCV method and a grayscale threshold, side by side.
 
-  python -m lineart_jax.evaluate --workdir=DIR [--data=ROOT] [--count=N]
+  python -m lineart_jax.evaluate --data=ROOT [--workdir=DIR | --checkpoint=PATH | --pretrained]
+      [--max-side=1024] [--panels=DIR] [--csv=FILE]
+  python -m lineart_jax.evaluate --workdir=DIR          # the run's own validation split
 
-Without ``--data`` it uses the run's own validation split (config.json in the
-workdir); with it, center crops of up to ``--count`` pairs of ROOT (a packed
-folder, dataset root or manifest).
+With ``--data`` every pair of ROOT (a dataset root, manifest or packed folder)
+is scored as a whole image at its own size, through the same tiled inference
+as ``infer`` (images longer than ``--max-side`` are extracted at that size and
+upscaled, as ``infer --max-side`` does).  The F-score threshold is chosen per
+method over the whole set.  ``--panels`` writes color | model | OpenCV | truth
+per image; ``--csv`` the per-image scores.  Without ``--data`` it scores the
+validation crops the run was evaluated on during training.
 """
 
-import functools
+from __future__ import annotations
+
+import csv
 import json
 import os
+import sys
 
 from absl import app, flags
 
 import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
 
-flags.DEFINE_string("workdir", None, "Training workdir (or a checkpoint folder with --data).")
-flags.DEFINE_string("data", None, "Evaluate on these pairs instead of the validation split.")
-flags.DEFINE_integer("count", 64, "Pairs to evaluate with --data.")
-flags.DEFINE_integer("size", 256, "Center-crop side with --data.")
-flags.mark_flag_as_required("workdir")
+flags.DEFINE_string("workdir", None, "Training workdir (its latest checkpoint).")
+flags.DEFINE_string("checkpoint", None, "A checkpoint step folder or checkpoints/ folder.")
+flags.DEFINE_bool("pretrained", False, "Score the shipped model (default without "
+                  "--workdir/--checkpoint).")
+flags.DEFINE_string("data", None, "Score whole images of these pairs (root, manifest or "
+                    "packed folder) instead of the run's validation split.")
+flags.DEFINE_integer("max_side", 1024, "Extract at most at this long side, then upscale.")
+flags.DEFINE_integer("count", 0, "Score only the first N pairs of --data (0 = all).")
+flags.DEFINE_string("panels", None, "Folder for color | model | OpenCV | truth images.")
+flags.DEFINE_string("csv", None, "File for per-image scores.")
+flags.DEFINE_integer("tile", 768, "Tile side for inference (multiple of 8).")
 FLAGS = flags.FLAGS
+
+
+def score_images(extractor, pairs, names, max_side: int | None, panels: str | None = None,
+                 csv_path: str | None = None) -> dict[str, dict[str, float]]:
+  """Scores the model and the baselines on whole (color, line) pairs.
+
+  ``pairs`` is a sequence of dicts with uint8 ``color`` (H, W, 3) and ``line``
+  (H, W); each is extracted at its own size (capped by ``max_side``).
+  """
+  import numpy as np
+  from lineart_jax import evaluation
+  from lineart_jax.data.imageio import write_png
+  from lineart_jax.infer import extract
+  from lineart_jax.progress import progress
+
+  methods = {"model": lambda rgb, name: extract(rgb, extractor, max_side, name),
+             **{k: (lambda rgb, name, f=f: f(rgb)) for k, f in evaluation.BASELINES.items()}}
+  fscores = {m: evaluation.InkFScore() for m in methods}
+  psnrs = {m: [] for m in methods}
+  rows = []
+  for name, pair in progress(list(zip(names, pairs)), desc="scoring"):
+    target = pair["line"].astype(np.float32) / 255.0
+    if target.ndim == 3:
+      target = target[..., 0]
+    preds = {m: f(pair["color"], name) for m, f in methods.items()}
+    row = {"image": name}
+    for m, pred in preds.items():
+      fscores[m].add(pred, target)
+      psnrs[m].append(evaluation.psnr(pred, target))
+      single = evaluation.InkFScore()
+      single.add(pred, target)
+      row[f"{m}_psnr"], row[f"{m}_f"] = psnrs[m][-1], single.result()["f_score"]
+    rows.append(row)
+    if panels:
+      gray = lambda a: np.repeat(np.round(np.clip(a, 0, 1) * 255).astype(np.uint8)[..., None],
+                                 3, axis=2)
+      grid = np.concatenate([pair["color"], gray(preds["model"]), gray(preds["opencv"]),
+                             gray(target)], axis=1)
+      write_png(os.path.join(panels, os.path.splitext(name)[0].replace(os.sep, "_") + ".png"),
+                grid)
+  if csv_path:
+    os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
+    with open(csv_path, "w", newline="", encoding="utf-8") as f:
+      writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+      writer.writeheader()
+      writer.writerows(rows)
+  return {m: {"psnr": float(np.mean(psnrs[m])), **fscores[m].result()} for m in methods}
+
+
+def load_pairs(root: str, count: int = 0):
+  """(names, pairs) of a dataset root, manifest or packed folder, decoded whole."""
+  from lineart_jax.data import pipeline
+  source = pipeline.open_source(root, seed=0)
+  n = len(source) if not count else min(count, len(source))
+  names = [source.name(i) for i in range(n)]
+  return names, (source[i] for i in range(n))
 
 
 def main(argv):
   del argv
+  from lineart_jax import evaluation
+  from lineart_jax.infer import NetworkExtractor
+  from lineart_jax.pretrained import PRETRAINED
+
+  if FLAGS.workdir and FLAGS.checkpoint:
+    sys.exit("error: give --workdir or --checkpoint, not both")
+  spec = FLAGS.workdir or FLAGS.checkpoint or PRETRAINED
+  if not FLAGS.data:
+    if not FLAGS.workdir:
+      sys.exit("error: without --data, --workdir is required (its validation split)")
+    return evaluate_validation_split(FLAGS.workdir)
+  try:
+    extractor = NetworkExtractor.from_weights(spec, tile=FLAGS.tile)
+  except (FileNotFoundError, ValueError) as e:
+    sys.exit(f"error: {e}")
+  names, pairs = load_pairs(FLAGS.data, FLAGS.count)
+  scores = score_images(extractor, pairs, names, FLAGS.max_side or None, FLAGS.panels,
+                        FLAGS.csv)
+  print(f"model: {extractor.description}")
+  print(f"{len(names)} pairs of {FLAGS.data}, whole images (max side {FLAGS.max_side}):")
+  print(evaluation.format_comparison(scores))
+
+
+def evaluate_validation_split(workdir: str) -> None:
+  import functools
   import jax
   import ml_collections
   from lineart_jax import evaluation
-  from lineart_jax.checkpointing import load_variables
-  from lineart_jax.data import pipeline
   from lineart_jax.model import AutoEncoder, predict_lines
+  from lineart_jax.pretrained import load_weights
   from lineart_jax.trainer import data_sources
 
-  model_cfg, variables, step = load_variables(FLAGS.workdir)
-  model = AutoEncoder(width=model_cfg["width"])
-  if FLAGS.data:
-    source = pipeline.open_source(FLAGS.data, seed=0)
-    pairs = [pipeline.center_crop(source[i], FLAGS.size)
-             for i in range(min(FLAGS.count, len(source)))]
-  else:
-    with open(os.path.join(FLAGS.workdir, "config.json")) as f:
-      config = ml_collections.ConfigDict(json.load(f))
-    pairs = data_sources(config)[2]
-  apply = jax.jit(functools.partial(predict_lines, model))
+  model_cfg, variables, what = load_weights(workdir)
+  with open(os.path.join(workdir, "config.json")) as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  pairs = data_sources(config)[2]
+  apply = jax.jit(functools.partial(predict_lines, AutoEncoder(width=model_cfg["width"])))
   scores, _ = evaluation.compare_with_opencv(lambda c: apply(variables, c), pairs)
-  print(f"checkpoint step {step}, {len(pairs)} pairs "
-        f"({FLAGS.data or 'validation split'}):")
+  print(f"model: {what}; {len(pairs)} validation pairs:")
   print(evaluation.format_comparison(scores))
 
 

@@ -1,4 +1,8 @@
-"""Evaluation metrics, the OpenCV baseline beside the model, and image panels.
+"""Evaluation metrics, the classic methods beside the model, and image panels.
+
+Methods compared: the model, the OpenCV dilate-and-subtract method, and a
+grayscale threshold (the color image's luminance taken as line art: strong on
+black-lined art on white, blind to everything else).
 
 * PSNR of the predicted line art against the target, per image, averaged.
 * Ink F-score with a 2-pixel tolerance at the best threshold: ink is
@@ -47,15 +51,16 @@ class InkFScore:
       self.counts[i] += (np.sum(p & ink_near), np.sum(p), np.sum(ink.astype(bool) & p_near),
                          np.sum(ink))
 
-  def result(self) -> tuple[float, float]:
-    """(best F-score, its threshold)."""
+  def result(self) -> dict[str, float]:
+    """The best F-score over the thresholds, with its precision, recall and threshold."""
     hits_p, n_p, hits_r, n_t = self.counts.T
     precision = np.divide(hits_p, n_p, out=np.zeros_like(hits_p), where=n_p > 0)
     recall = np.divide(hits_r, n_t, out=np.zeros_like(hits_r), where=n_t > 0)
     denom = precision + recall
     f = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
     best = int(np.argmax(f))
-    return float(f[best]), float(self.thresholds[best])
+    return {"f_score": float(f[best]), "precision": float(precision[best]),
+            "recall": float(recall[best]), "threshold": float(self.thresholds[best])}
 
 
 def score(preds: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -> dict[str, float]:
@@ -63,9 +68,21 @@ def score(preds: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -> dict[st
   fscore = InkFScore()
   for p, t in zip(preds, targets):
     fscore.add(p, t)
-  f, thr = fscore.result()
   return {"psnr": float(np.mean([psnr(p, t) for p, t in zip(preds, targets)])),
-          "f_score": f, "threshold": thr}
+          **fscore.result()}
+
+
+def gray_threshold(rgb: np.ndarray) -> np.ndarray:
+  """The grayscale-threshold baseline: luminance as line art (thresholded by the F-score)."""
+  return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+
+
+def opencv_lines(rgb: np.ndarray) -> np.ndarray:
+  return opencv_method.extract_lines(rgb).astype(np.float32) / 255.0
+
+
+BASELINES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "opencv": opencv_lines, "gray": gray_threshold}
 
 
 def compare_with_opencv(predict: Callable[[np.ndarray], np.ndarray],
@@ -83,14 +100,15 @@ def compare_with_opencv(predict: Callable[[np.ndarray], np.ndarray],
     chunk = pairs[i:i + batch_size]
     colors = np.stack([p["color"] for p in chunk])
     preds.extend(np.asarray(predict(colors), np.float32))
-  classic = [opencv_method.extract_lines(p["color"]).astype(np.float32) / 255.0 for p in pairs]
+  classic = [opencv_lines(p["color"]) for p in pairs]
   return {"model": score(preds, targets), "opencv": score(classic, targets)}, preds
 
 
 def format_comparison(scores: dict[str, dict[str, float]]) -> str:
-  rows = [f"{'method':8s} {'PSNR dB':>8s} {'F(2px)':>7s} {'thr':>5s}"]
+  rows = [f"{'method':8s} {'PSNR dB':>8s} {'F(2px)':>7s} {'prec':>6s} {'recall':>6s} {'thr':>5s}"]
   for name, s in scores.items():
-    rows.append(f"{name:8s} {s['psnr']:8.2f} {s['f_score']:7.3f} {s['threshold']:5.2f}")
+    rows.append(f"{name:8s} {s['psnr']:8.2f} {s['f_score']:7.3f} {s['precision']:6.3f} "
+                f"{s['recall']:6.3f} {s['threshold']:5.2f}")
   return "\n".join(rows)
 
 

@@ -1,9 +1,10 @@
 """CLI: extract line art from illustrations of any size.
 
-  python -m lineart_jax.infer INPUT... (--workdir=DIR | --checkpoint=PATH) [--out=DIR]
+  python -m lineart_jax.infer INPUT... [--workdir=DIR | --checkpoint=PATH] [--out=DIR]
   python -m lineart_jax.infer INPUT... --method=opencv
 
-INPUT is files, folders (their images, recursively) or globs.  Each input gives
+With neither ``--workdir`` nor ``--checkpoint`` the shipped model
+(``lineart_jax/pretrained``) is used.  INPUT is files, folders (their images, recursively) or globs.  Each input gives
 an 8-bit grayscale PNG at the input's own size, ``<stem>_lineart.png``, beside
 the input or in ``--out``.  Large images are processed in overlapping tiles of
 a fixed shape (see ``lineart_jax.tiling``): memory stays bounded and the result
@@ -79,10 +80,13 @@ class NetworkExtractor:
     self.tile, self.batch = tile, batch
 
   @classmethod
-  def from_checkpoint(cls, path: str, **kwargs) -> "NetworkExtractor":
-    from lineart_jax.checkpointing import load_variables
-    model_cfg, variables, _ = load_variables(path)
-    return cls(model_cfg["width"], variables, **kwargs)
+  def from_weights(cls, spec: str, **kwargs) -> "NetworkExtractor":
+    """``spec``: ``"pretrained"`` or a workdir / checkpoint folder (any topology)."""
+    from lineart_jax.pretrained import load_weights
+    model_cfg, variables, what = load_weights(spec)
+    extractor = cls(model_cfg["width"], variables, **kwargs)
+    extractor.description = what
+    return extractor
 
   def predict(self, rgb_batch: np.ndarray) -> np.ndarray:
     return np.asarray(self._apply(self.variables, rgb_batch))
@@ -127,6 +131,8 @@ def main(argv=None) -> int:
   src = p.add_mutually_exclusive_group()
   src.add_argument("--workdir", help="training workdir (its latest checkpoint)")
   src.add_argument("--checkpoint", help="a checkpoint step folder or checkpoints/ folder")
+  src.add_argument("--pretrained", action="store_true",
+                   help="the shipped model (the default without --workdir/--checkpoint)")
   p.add_argument("--out", help="output folder (default: beside each input)")
   p.add_argument("--method", choices=["network", "opencv"], default="network")
   p.add_argument("--threshold", type=float, help="binarize: ink where value < THRESHOLD")
@@ -138,14 +144,15 @@ def main(argv=None) -> int:
 
   extractor = None
   if args.method == "network":
-    if not (args.workdir or args.checkpoint):
-      p.error("--workdir or --checkpoint is required with --method=network")
+    from lineart_jax.pretrained import PRETRAINED
     try:
-      extractor = NetworkExtractor.from_checkpoint(
-          args.workdir or args.checkpoint, dtype=args.dtype, tile=args.tile, batch=args.batch)
+      extractor = NetworkExtractor.from_weights(
+          args.workdir or args.checkpoint or PRETRAINED, dtype=args.dtype, tile=args.tile,
+          batch=args.batch)
     except (FileNotFoundError, ValueError) as e:
       print(f"error: {e}", file=sys.stderr)
       return 2
+    print(f"model: {extractor.description}", file=sys.stderr)
   files, errors = expand_inputs(args.inputs)
   for e in errors:
     print(f"error: {e}", file=sys.stderr)

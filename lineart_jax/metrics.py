@@ -7,6 +7,7 @@ JSON-lines file, on process 0 only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -15,20 +16,35 @@ import numpy as np
 
 
 class Chrono:
-  """Throughput and ETA over the last log interval (compile time excluded)."""
+  """Throughput and ETA over the last log interval.
+
+  Compile time is excluded (the clock starts at the first tick), and so is any
+  time spent inside ``paused()`` (evaluation, checkpoint saves): img/s is the
+  training rate, as big_vision's chrono reports it.
+  """
 
   def __init__(self, total_steps: int, global_batch: int, start_step: int):
     self.total_steps, self.global_batch = total_steps, global_batch
     self.start_step = self.last_step = start_step
     self.last_time = None
+    self.paused_s = 0.0  # paused time since the last tick
+
+  @contextlib.contextmanager
+  def paused(self):
+    start = time.perf_counter()
+    try:
+      yield
+    finally:
+      self.paused_s += time.perf_counter() - start
 
   def tick(self, step: int) -> dict[str, float]:
     """Rates since the previous tick; the first tick only starts the clock."""
     now = time.perf_counter()
+    paused, self.paused_s = self.paused_s, 0.0
     if self.last_time is None or step == self.last_step:
       self.last_time, self.last_step = now, step
       return {}
-    steps_per_s = (step - self.last_step) / (now - self.last_time)
+    steps_per_s = (step - self.last_step) / max(now - self.last_time - paused, 1e-9)
     self.last_time, self.last_step = now, step
     return {"steps_per_s": steps_per_s, "img_per_s": steps_per_s * self.global_batch,
             "eta_s": (self.total_steps - step) / steps_per_s}
@@ -42,16 +58,46 @@ def format_eta(seconds: float) -> str:
   return (f"{d}d " if d else "") + f"{h:02d}:{m:02d}:{s:02d}"
 
 
-class MetricWriter:
-  """Scalars and images to TensorBoard and metrics.jsonl (no-op unless ``active``)."""
+def truncate_jsonl(path: str, last_step: int) -> None:
+  """Drops the lines of ``path`` logged after ``last_step``.
 
-  def __init__(self, workdir: str, active: bool = True):
+  A resumed run repeats the steps between its checkpoint and the kill; without
+  this they would appear twice.  Rewritten to a temporary file and renamed, so
+  an interruption leaves the old file.
+  """
+  if not os.path.exists(path):
+    return
+  with open(path, encoding="utf-8") as f:
+    lines = f.readlines()
+  keep = []
+  for line in lines:
+    try:
+      if json.loads(line)["step"] <= last_step:
+        keep.append(line)
+    except (ValueError, KeyError, TypeError):
+      pass  # a line cut short by a kill
+  if len(keep) != len(lines):
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+      f.writelines(keep)
+    os.replace(path + ".tmp", path)
+
+
+class MetricWriter:
+  """Scalars and images to TensorBoard and metrics.jsonl (no-op unless ``active``).
+
+  ``start_step``: the step the run (re)starts from; lines logged after it by an
+  earlier, interrupted process are dropped, so each step appears once.
+  """
+
+  def __init__(self, workdir: str, active: bool = True, start_step: int = 0):
     self.active = active
     if not active:
       return
     from tensorboardX import SummaryWriter
     self.tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
-    self.jsonl = open(os.path.join(workdir, "metrics.jsonl"), "a", encoding="utf-8")
+    path = os.path.join(workdir, "metrics.jsonl")
+    truncate_jsonl(path, start_step)
+    self.jsonl = open(path, "a", encoding="utf-8")
 
   def scalars(self, step: int, values: dict[str, float]) -> None:
     if not self.active:

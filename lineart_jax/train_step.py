@@ -85,6 +85,12 @@ def to_unit_float(x: jax.Array) -> jax.Array:
   return x.astype(jnp.float32)
 
 
+def all_finite(*trees) -> jax.Array:
+  """Whether every element of every array in ``trees`` is finite (a bool scalar)."""
+  leaves = jax.tree.leaves(trees)
+  return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
 def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
                     mesh: Mesh, learning_rate: float | optax.Schedule,
                     loss_params: dict | None = None
@@ -94,7 +100,9 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
   ``batch`` holds ``color`` (B, H, W, 3) and ``line`` (B, H, W, 1), uint8 or float
   in [0, 1], sharded along ``data`` (see ``sharding.global_batch``).  Metrics:
   ``loss`` (mean over the global batch of the per-image weighted squared error),
-  ``grad_norm`` and ``learning_rate``, replicated scalars.  ``loss_params``
+  ``grad_norm``, ``learning_rate`` and ``finite`` (1 when the loss, the gradients
+  and the updated parameters are all finite, else 0: a finite loss can come with
+  inf/NaN gradients, e.g. in bfloat16), replicated scalars.  ``loss_params``
   (alpha, beta, bins, radius) override the paper's loss-map constants.
   """
   if model.bn_axis_name != DATA_AXIS:
@@ -120,7 +128,8 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
                               params=optax.apply_updates(state.params, updates),
                               batch_stats=batch_stats, opt_state=opt_state)
     metrics = {"loss": loss, "grad_norm": optax.tree.norm(grads),
-               "learning_rate": jnp.asarray(lr_at(state.step), jnp.float32)}
+               "learning_rate": jnp.asarray(lr_at(state.step), jnp.float32),
+               "finite": all_finite(loss, grads, new_state.params).astype(jnp.float32)}
     return new_state, metrics
 
   step = jax.jit(

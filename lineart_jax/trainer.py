@@ -42,7 +42,7 @@ VALIDATION_SEED_OFFSET = 1_000_003
 
 
 class NonFiniteLossError(RuntimeError):
-  pass
+  """A step's loss, gradients or updated parameters were not finite."""
 
 
 class StopSignal:
@@ -83,6 +83,23 @@ def model_config(config: ml_collections.ConfigDict) -> dict:
 def build_model(config) -> AutoEncoder:
   return AutoEncoder(width=config.model.width, dtype=jnp.dtype(config.model.dtype),
                      bn_momentum=config.model.bn_momentum)
+
+
+def init_from(state, config, optimizer, mesh):
+  """``state`` with the parameters and BatchNorm statistics of ``config.init_from``
+  (the shipped model or a run), for fine-tuning: a fresh optimizer and step 0."""
+  from lineart_jax.pretrained import load_weights
+  saved_model, variables, what = load_weights(config.init_from)
+  if saved_model != model_config(config):
+    raise ValueError(f"init_from={config.init_from!r}: {what} is model {saved_model}, but the "
+                     f"config asks for {model_config(config)}; set --config.model.width="
+                     f"{saved_model.get('width')}")
+  params = jax.tree.map(jnp.asarray, variables["params"])
+  new = state.replace(params=params, batch_stats=jax.tree.map(jnp.asarray,
+                                                              variables["batch_stats"]),
+                      opt_state=optimizer.init(params))
+  logging.info("initialised from %s", what)
+  return jax.device_put(new, sharding.replicated(mesh))
 
 
 def data_sources(config):
@@ -145,23 +162,23 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   augment = pipeline.Augment(crop=config.data.crop, flips=config.data.flips,
                              hue=config.data.hue, min_scale=config.data.min_scale)
 
-  def train_stream(start_batch=0):
-    return iter(pipeline.make_dataset(
-        source, global_batch=config.global_batch, seed=config.seed, augment=augment,
-        workers=config.data.workers, process_index=jax.process_index(),
-        process_count=jax.process_count(), indices=train_idx, start_batch=start_batch))
-
-  train_iter = train_stream()
+  train_iter = pipeline.TrainStream(
+      lambda start_batch: pipeline.make_dataset(
+          source, global_batch=config.global_batch, seed=config.seed, augment=augment,
+          workers=config.data.workers, process_index=jax.process_index(),
+          process_count=jax.process_count(), indices=train_idx, start_batch=start_batch),
+      workers=config.data.workers, process_count=jax.process_count())
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), model_config(config),
-                      max_to_keep=config.keep_checkpoints, data_workers=config.data.workers)
+                      max_to_keep=config.keep_checkpoints)
   if ckpt.latest_step() is not None:
     state, data_restored = ckpt.restore(state, train_iter)
-    resumed = int(jax.device_get(state.step))
-    if not data_restored:
-      # Another process or worker count wrote it: the stream is a function of the step.
-      train_iter = train_stream(start_batch=resumed)
-    logging.info("resumed from %s at step %d (data position %s)", ckpt.directory, resumed,
-                 "restored" if data_restored else "recomputed from the step")
+    logging.info("resumed from %s at step %d (data position %s)", ckpt.directory,
+                 int(jax.device_get(state.step)),
+                 "restored from Grain's state" if data_restored else "recomputed from the step")
+  else:
+    train_iter.start(0)
+    if config.init_from:
+      state = init_from(state, config, optimizer, mesh)
   start_step = int(jax.device_get(state.step))
   logging.info("%d devices (%s), %d processes; global batch %d; model width %g, %s; "
                "data: %r", jax.device_count(), jax.devices()[0].platform,
@@ -170,7 +187,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   train_step = make_train_step(model, optimizer, mesh, lr, dict(config.loss))
   predict = make_predict(model, mesh)
-  writer = MetricWriter(workdir, active=is_main)
+  writer = MetricWriter(workdir, active=is_main, start_step=start_step)
   chrono = Chrono(config.num_steps, config.global_batch, start_step)
   sums, count, last = {}, 0, {}
   pending = None  # (step, device metrics) of the step dispatched last
@@ -180,10 +197,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     nonlocal sums, count
     step, metrics = pending_metrics
     values = {k: float(v) for k, v in jax.device_get(metrics).items()}
-    if not math.isfinite(values["loss"]):
+    finite = values.pop("finite")
+    if not (finite and math.isfinite(values["loss"])):
       raise NonFiniteLossError(
-          f"loss is {values['loss']} at step {step}; stopping. The latest checkpoint "
-          f"({ckpt.latest_step()}) in {ckpt.directory} holds the last good state.")
+          f"non-finite training state at step {step} (loss {values['loss']}, gradient norm "
+          f"{values['grad_norm']}; the loss, gradients and updated parameters are checked); "
+          f"stopping. The latest checkpoint ({ckpt.latest_step()}) in {ckpt.directory} "
+          "holds the last good state.")
     for k, v in values.items():
       sums[k] = sums.get(k, 0.0) + v
     count += 1
@@ -234,13 +254,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
           if pending is not None:
             read(pending)  # never checkpoint a state whose loss was not checked
             pending = None
-          ckpt.save(step, state, train_iter)
+          with chrono.paused():
+            ckpt.save(step, state, train_iter)
         if preempted:
           logging.warning("stopped at step %d; checkpoint saved in %s", step, ckpt.directory)
           break
         if (config.eval_every and val_pairs and step % config.eval_every == 0
             and step < config.num_steps):
-          run_evaluation(predict, state, val_pairs, workdir, step, writer, is_main)
+          with chrono.paused():
+            run_evaluation(predict, state, val_pairs, workdir, step, writer, is_main)
       else:
         if val_pairs:
           last.update({f"eval_{m}": s for m, s in run_evaluation(
@@ -249,5 +271,6 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
       ckpt.wait()
       ckpt.close()
       writer.close()
+      train_iter.close()
   last["step"] = step
   return last

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -131,9 +132,25 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
   p = _run(tmp_path, "--config.num_steps=8", "--config.checkpoint_every=1",
            "--config.data.synthetic_size=32", "--config.loss.alpha=nan")
   assert p.returncode == 2
-  assert "loss is nan at step 5" in p.stderr
+  assert "non-finite training state at step 5 (loss nan" in p.stderr
   steps = sorted(int(d) for d in os.listdir(tmp_path / "checkpoints") if d.isdigit())
   assert steps[-1] == 4
+
+
+def test_non_finite_update_with_finite_loss_is_never_checkpointed(tmp_path):
+  """An infinite learning rate: step 5's loss is finite, its updated parameters are not."""
+  p = _run(tmp_path, "--config.num_steps=4", "--config.checkpoint_every=4",
+           "--config.data.synthetic_size=32")
+  assert p.returncode == 0, p.stderr[-3000:]
+  p = _run(tmp_path, "--config.num_steps=8", "--config.checkpoint_every=1",
+           "--config.data.synthetic_size=32", "--config.optimizer.learning_rate=inf")
+  assert p.returncode == 2, p.stderr[-3000:]
+  match = re.search(r"non-finite training state at step 5 \(loss ([^,]+),", p.stderr)
+  assert match and np.isfinite(float(match.group(1))), p.stderr[-2000:]
+  steps = sorted(int(d) for d in os.listdir(tmp_path / "checkpoints") if d.isdigit())
+  assert steps == [4]  # no checkpoint of the bad state
+  state = _saved(tmp_path, 4)
+  assert all(np.all(np.isfinite(v)) for _, v in _leaves(state))
 
 
 def test_unknown_config_key_is_rejected(tmp_path):

@@ -103,5 +103,9 @@ class PackedSource:
     rows = self._data[e["offset"]:e["offset"] + h * w * 4].reshape(h, w, 4)
     return {"color": rows[..., :3], "line": rows[..., 3]}
 
+  def name(self, index: int) -> str:
+    """The file name of the pair's color image (for reports)."""
+    return os.path.basename(self.entries[int(index)]["color"])
+
   def __repr__(self) -> str:
     return f"PackedSource({self.path!r}, {len(self)} pairs)"

@@ -132,6 +132,10 @@ class FileSource:
                         self.skipped, os.getpid(), e)
     raise ImageError("no readable pair left in the dataset")
 
+  def name(self, index: int) -> str:
+    """The file name of the pair's color image (for reports)."""
+    return os.path.basename(self.pairs[int(index)].color)
+
 
 def open_source(root: str | None, seed: int, synthetic_size: int = 256):
   """The configured source: packed folder, dataset root/manifest, or synthetic."""
@@ -268,6 +272,55 @@ def make_dataset(source, *, global_batch: int, seed: int, augment: Augment,
     it = it.mp_prefetch(grain.MultiprocessingOptions(
         num_workers=workers, per_worker_buffer_size=prefetch_buffer))
   return it
+
+
+class TrainStream:
+  """The training batches and the one record of which batch comes next.
+
+  The stream is a pure function of the global batch index (see
+  ``ProcessSlice``), so the position is "global batch ``start_batch`` of a
+  stream built there, plus what Grain's iterator has consumed since".  This
+  class alone builds streams and interprets saved positions:
+
+  * ``position()`` is what a checkpoint stores beside Grain's iterator state:
+    the stream's ``start_batch`` and what the Grain state's format depends on
+    (process and loader-worker counts);
+  * ``resume(saved, step)`` restores Grain's state on a stream rebuilt at the
+    saved ``start_batch`` when the counts match, and otherwise starts a new
+    stream at ``step`` (whose position the next checkpoint then records), so
+    any sequence of resumes on any process/worker counts sees exactly the
+    batches of an uninterrupted run.
+  """
+
+  def __init__(self, build, workers: int, process_count: int):
+    """``build(start_batch)`` -> this process's ``grain.IterDataset`` from that batch."""
+    self._build, self.workers, self.process_count = build, workers, process_count
+    self.start_batch = 0
+    self.iterator = None
+
+  def start(self, start_batch: int) -> "TrainStream":
+    self.close()
+    self.start_batch = int(start_batch)
+    self.iterator = iter(self._build(self.start_batch))
+    return self
+
+  def __next__(self):
+    return next(self.iterator)
+
+  def position(self) -> dict:
+    return {"start_batch": self.start_batch, "process_count": self.process_count,
+            "data_workers": self.workers}
+
+  def can_restore(self, saved: dict | None) -> bool:
+    """Whether a saved Grain state (with its ``position()``) fits this stream's format."""
+    return bool(saved) and all(saved.get(k) == v for k, v in self.position().items()
+                               if k != "start_batch") and "start_batch" in saved
+
+  def close(self) -> None:
+    """Stops the loader's worker processes (and frees their shared memory)."""
+    if self.iterator is not None and hasattr(self.iterator, "close"):
+      self.iterator.close()
+    self.iterator = None
 
 
 def center_crop(pair: dict, size: int) -> dict[str, np.ndarray]:

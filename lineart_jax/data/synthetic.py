@@ -377,6 +377,9 @@ class SyntheticSource:
     color, line = make_pair(self.seed, int(index), self.size)
     return {"color": color, "line": line}
 
+  def name(self, index: int) -> str:
+    return f"{int(index):06d}.png"
+
   def __repr__(self) -> str:
     return f"SyntheticSource(seed={self.seed}, size={self.size}, length={self.length})"
 

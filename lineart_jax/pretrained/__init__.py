@@ -1,0 +1,87 @@
+"""The shipped model: trained weights in the package, and loading any weights.
+
+``lineart.msgpack`` holds ``{'params', 'batch_stats'}`` serialized with
+``flax.serialization`` (msgpack: no pickle, so loading runs no code);
+``lineart.json`` holds the model config, the training step, the exact command
+that reproduced the weights and their scores.  ``load_weights`` is the one entry
+point for inference, evaluation and fine-tuning: the shipped weights
+(``"pretrained"``) or a training workdir / checkpoint folder.
+
+Write new shipped weights from a finished run with
+``python -m lineart_jax.pretrained WORKDIR --command "..."``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WEIGHTS = os.path.join(HERE, "lineart.msgpack")
+INFO = os.path.join(HERE, "lineart.json")
+PRETRAINED = "pretrained"
+
+
+def available() -> bool:
+  return os.path.isfile(WEIGHTS) and os.path.isfile(INFO)
+
+
+def load() -> tuple[dict, dict, dict]:
+  """(model config, {'params', 'batch_stats'} as numpy, info) of the shipped model."""
+  from flax import serialization
+  if not available():
+    raise FileNotFoundError(f"no shipped weights in {HERE} (lineart.msgpack, lineart.json): "
+                            "reinstall lineart_jax or pass --workdir/--checkpoint")
+  with open(INFO, encoding="utf-8") as f:
+    info = json.load(f)
+  with open(WEIGHTS, "rb") as f:
+    variables = serialization.msgpack_restore(f.read())
+  return info["model"], variables, info
+
+
+def load_weights(spec: str) -> tuple[dict, dict, str]:
+  """(model config, variables, description) from ``"pretrained"`` or a path.
+
+  A path is a training workdir, its ``checkpoints`` folder or a step folder,
+  written by any number of devices or processes.
+  """
+  if spec == PRETRAINED:
+    model, variables, info = load()
+    return model, variables, (f"the shipped model (lineart_jax/pretrained, width "
+                              f"{model['width']}, step {info.get('step')})")
+  from lineart_jax.checkpointing import find_step_dir, load_variables
+  model, variables, step = load_variables(spec)
+  return model, variables, f"checkpoint {find_step_dir(spec)} (step {step})"
+
+
+def save(model: dict, variables: dict, info: dict, out: str = HERE) -> None:
+  """Writes ``variables`` and ``info`` (model config added) as shipped weights."""
+  from flax import serialization
+  import jax
+  os.makedirs(out, exist_ok=True)
+  host = jax.tree.map(lambda a: np.asarray(a, np.float32), variables)
+  with open(os.path.join(out, os.path.basename(WEIGHTS)), "wb") as f:
+    f.write(serialization.msgpack_serialize(
+        {"params": host["params"], "batch_stats": host["batch_stats"]}))
+  with open(os.path.join(out, os.path.basename(INFO)), "w", encoding="utf-8") as f:
+    json.dump({"model": model, **info}, f, indent=2)
+    f.write("\n")
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(description="Write a run's weights as the shipped model.")
+  p.add_argument("checkpoint", help="training workdir or checkpoint folder")
+  p.add_argument("--out", default=HERE, help="folder (default: the package's)")
+  p.add_argument("--command", default="", help="the command that trained it")
+  p.add_argument("--notes", default="", help="scores, data, cost")
+  args = p.parse_args(argv)
+  from lineart_jax.checkpointing import load_variables
+  model, variables, step = load_variables(args.checkpoint)
+  save(model, variables, {"step": step, "command": args.command, "notes": args.notes},
+       args.out)
+  size = os.path.getsize(os.path.join(args.out, os.path.basename(WEIGHTS))) / 2**20
+  print(f"wrote step {step} of {args.checkpoint} to {args.out} ({size:.1f} MiB)")
+  return 0

@@ -1,0 +1,5 @@
+import sys
+
+from lineart_jax.pretrained import main
+
+sys.exit(main())
