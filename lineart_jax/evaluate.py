@@ -49,14 +49,14 @@ def score_images(extractor, pairs, names, max_side: int | None, panels: str | No
   from lineart_jax import evaluation
   from lineart_jax.data.imageio import write_png
   from lineart_jax.infer import extract
-  from lineart_jax.progress import progress
+  from tqdm import tqdm
 
   methods = {"model": lambda rgb, name: extract(rgb, extractor, max_side, name),
              **{k: (lambda rgb, name, f=f: f(rgb)) for k, f in evaluation.BASELINES.items()}}
   fscores = {m: evaluation.InkFScore() for m in methods}
   psnrs = {m: [] for m in methods}
   rows = []
-  for name, pair in progress(list(zip(names, pairs)), desc="scoring"):
+  for name, pair in tqdm(list(zip(names, pairs)), "scoring"):
     target = pair["line"].astype(np.float32) / 255.0
     if target.ndim == 3:
       target = target[..., 0]

@@ -31,7 +31,7 @@ import numpy as np
 
 from lineart_jax import opencv_method, tiling
 from lineart_jax.data.imageio import IMAGE_EXTENSIONS, ImageError, read_color, write_png
-from lineart_jax.progress import Progress, progress
+from tqdm import tqdm
 
 SUFFIX = "_lineart"
 TILE_PROGRESS_ABOVE = 4  # images of more tiles get a progress bar of their own
@@ -94,7 +94,7 @@ class NetworkExtractor:
   def __call__(self, rgb: np.ndarray, name: str = "") -> np.ndarray:
     """Line art of ``rgb``; a progress bar over tiles when there are many."""
     n = tiling.count_tiles(rgb.shape[0], rgb.shape[1], self.tile)
-    bar = Progress(n, f"  tiles of {name}") if n > TILE_PROGRESS_ABOVE else None
+    bar = tqdm(total=n, desc=f"  tiles of {name}", unit="tile") if n > TILE_PROGRESS_ABOVE else None
     lines = tiling.predict_tiled(rgb, self.predict, self.tile, self.batch,
                                  bar.update if bar else None)
     if bar:
@@ -160,7 +160,7 @@ def main(argv=None) -> int:
     os.makedirs(args.out, exist_ok=True)
 
   done, pixels, start = 0, 0, time.perf_counter()
-  for path in progress(files, desc="images"):
+  for path in tqdm(files, "images", unit="image"):
     try:
       image = read_color(path)
       h, w = image.shape[:2]

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from lineart_jax.data import packed, pipeline, synthetic, validate
+from lineart_jax.data import packed, pipeline, prepare, synthetic, validate
 from lineart_jax.data.imageio import ImageError, read_color, read_line
 from lineart_jax.data.pairs import find_pairs
 
@@ -216,3 +216,22 @@ def test_small_pairs_are_padded_with_paper():
   assert (out["line"][:10, :12] == 0).all()
   crop = pipeline.center_crop(pair, 16)
   assert crop["line"].shape == (16, 16, 1) and (crop["line"][:10, :12] == 0).all()
+
+
+def test_gray_paper_is_reported_and_whitened_by_prepare(tmp_path):
+  root = tmp_path / "ds"
+  _, l = synthetic.make_pair(0, 0, 64)
+  c = np.repeat(l[..., None], 3, axis=2)  # black lines on white: exactly aligned
+  gray = np.round(l.astype(np.float32) * 0.85).astype(np.uint8)  # paper at 0.85 (a scan)
+  _write(str(root / "color" / "a.png"), c)
+  _write(str(root / "line" / "a.png"), gray)
+  results = validate.validate(str(root), str(tmp_path / "checked"), show_progress=False)
+  assert [r.status for r in results] == ["gray-paper"]
+  assert "0.85" in results[0].detail
+  assert len(find_pairs(str(tmp_path / "checked" / "manifest.tsv"))) == 1  # still usable
+  assert prepare.main([str(root), "--out", str(tmp_path / "packed"), "--paper-level",
+                       "auto"]) == 0
+  line = packed.PackedSource(str(tmp_path / "packed"))[0]["line"]
+  assert validate.paper_level(line) == 1.0
+  ink = l < 128
+  np.testing.assert_allclose(line[ink], l[ink], atol=2)  # ink kept where it was

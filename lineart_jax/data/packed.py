@@ -30,18 +30,23 @@ def is_packed(path: str) -> bool:
   return os.path.isfile(os.path.join(path, INDEX))
 
 
-def pack(pairs: list[Pair], out: str, show_progress: bool = True) -> tuple[int, list[str]]:
+def pack(pairs: list[Pair], out: str, show_progress: bool = True,
+         paper_level: float | str | None = None) -> tuple[int, list[str]]:
   """Packs ``pairs`` into ``out``; returns (pairs packed, error messages).
+
+  ``paper_level`` whitens gray paper in the line art (scans, tinted exports):
+  a level in (0, 1] maps that level and above to white, ``"auto"`` uses each
+  image's own paper level (``validate.paper_level``); None keeps it as is.
 
   Pairs that cannot be read or whose sizes differ are left out with a message
   (run ``validate`` first: it fixes sizes and shifts).  Written to temporary
   names and renamed at the end, so an interrupted run leaves no half index.
   """
-  from lineart_jax.progress import progress
+  from tqdm import tqdm
   os.makedirs(out, exist_ok=True)
   entries, errors, offset = [], [], 0
   tmp_data = os.path.join(out, DATA + ".tmp")
-  items = progress(pairs, desc="packing") if show_progress else pairs
+  items = tqdm(pairs, "packing") if show_progress else pairs
   with open(tmp_data, "wb") as f:
     for pair in items:
       try:
@@ -53,6 +58,9 @@ def pack(pairs: list[Pair], out: str, show_progress: bool = True) -> tuple[int, 
         errors.append(f"{pair.color} / {pair.line}: sizes differ ({color.shape[1]}x"
                       f"{color.shape[0]} vs {line.shape[1]}x{line.shape[0]}); run validate")
         continue
+      if paper_level is not None:
+        from lineart_jax.data.validate import paper_level as measure, whiten_paper
+        line = whiten_paper(line, measure(line) if paper_level == "auto" else paper_level)
       rows = np.concatenate([color, line[..., None]], axis=2)
       f.write(rows.tobytes())
       entries.append({"offset": offset, "height": int(line.shape[0]),

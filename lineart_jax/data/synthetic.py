@@ -394,15 +394,15 @@ def _write_one(out: str, seed: int, size: int, i: int) -> None:
 def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0,
                   workers: int = 0) -> None:
   """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``."""
-  from lineart_jax.progress import progress
+  from tqdm import tqdm
   write = functools.partial(_write_one, out, seed, size)
   indices = range(start, start + count)
   if workers > 0:
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-      for _ in progress(pool.imap_unordered(write, indices, chunksize=8), count, "synthetic"):
+      for _ in tqdm(pool.imap_unordered(write, indices, chunksize=8), "synthetic", count):
         pass
   else:
-    for i in progress(indices, desc="synthetic"):
+    for i in tqdm(indices, "synthetic"):
       write(i)
 
 

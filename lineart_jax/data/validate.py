@@ -11,6 +11,9 @@ stop training from converging.  For each pair this reports one status:
   aspect      aspect ratios differ (cannot be fixed by resizing)
   size        same aspect, different sizes: fixable (both resized to the smaller,
               INTER_AREA)
+  gray-paper  the line art's paper (its 90th-percentile level) is darker than the
+              loss's paper threshold (0.95): usable, but ``prepare --paper-level``
+              should whiten it, or every paper pixel is weighted as a dark area
   shifted     the line art is offset from the color image's edges by more than
               1 px (phase correlation of their edge maps); up to ``--max-fix``
               px it is fixable (the line art is translated back)
@@ -33,10 +36,26 @@ import numpy as np
 
 from lineart_jax.data.imageio import ImageError, read_color, read_line, write_png
 from lineart_jax.data.pairs import Pair, find_pairs, pairs_from_root, write_manifest
-from lineart_jax.progress import progress
+from lineart_jax.losses import WHITE as PAPER_WHITE
+from tqdm import tqdm
 
 # Alignment is estimated at most at this resolution (long side), for speed.
 ANALYSIS_SIDE = 1024
+# Statuses whose pairs go into the manifest as they are.
+USABLE = ("ok", "gray-paper")
+
+
+def paper_level(line: np.ndarray) -> float:
+  """The paper's level in [0, 1] of a uint8 line image: its 90th percentile
+  (line art is mostly paper, so this is a paper pixel)."""
+  return float(np.percentile(line, 90)) / 255.0
+
+
+def whiten_paper(line: np.ndarray, level: float) -> np.ndarray:
+  """uint8 line art with ``level`` (and above) mapped to white, ink kept:
+  ``v -> min(1, v / level)``."""
+  scaled = line.astype(np.float32) * (1.0 / max(level, 1e-3))
+  return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
 
 
 @dataclasses.dataclass
@@ -89,6 +108,10 @@ def check_pair(pair: Pair, max_shift_ok: float = 1.0, max_fix: float = 16.0
       color = cv2.resize(color, (w, h), interpolation=cv2.INTER_AREA)
     if (hl, wl) != (h, w):
       line = cv2.resize(line, (w, h), interpolation=cv2.INTER_AREA)
+  paper = paper_level(line)
+  if status == "ok" and paper < PAPER_WHITE:
+    status, detail = "gray-paper", (f"paper at {paper:.2f} (< {PAPER_WHITE}): use prepare "
+                                    "--paper-level auto")
   dx, dy = estimate_shift(color, line)
   result = Result(pair, status, detail, (dx, dy), fixable=status == "size")
   if max(abs(dx), abs(dy)) > max_shift_ok:
@@ -126,11 +149,11 @@ def validate(source: str, out: str, fix: bool = False, max_shift_ok: float = 1.0
     pairs = find_pairs(source)
   os.makedirs(out, exist_ok=True)
   results, clean = [], []
-  items = progress(pairs, desc="validating") if show_progress else pairs
+  items = tqdm(pairs, "validating") if show_progress else pairs
   for pair in items:
     result, color, line = check_pair(pair, max_shift_ok, max_fix)
     results.append(result)
-    if result.status == "ok":
+    if result.status in USABLE:
       clean.append(pair)
     elif fix and result.fixable:
       clean.append(fix_pair(result, color, line, out))
@@ -162,7 +185,7 @@ def main(argv=None) -> int:
     counts[r.status] = counts.get(r.status, 0) + 1
     if r.status != "ok":
       print(f"{r.status:10s} {r.pair.color} | {r.pair.line}: {r.detail}")
-  usable = sum(1 for r in results if r.status == "ok" or (args.fix and r.fixable))
+  usable = sum(1 for r in results if r.status in USABLE or (args.fix and r.fixable))
   print(f"{len(results)} pairs: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
         + f"; {usable} usable -> {os.path.join(out, 'manifest.tsv')}")
   if not args.fix and any(r.fixable for r in results):
