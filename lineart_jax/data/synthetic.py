@@ -6,7 +6,8 @@ The built-in dataset: a fresh install trains with no data, and the shipped model
 generators lack (each was a failure of a model trained without it):
 
 * **line weights and media**: anti-aliased hairlines (0.5 px), even technical-pen
-  lines, pressure-tapered brush strokes, sketchy pencil lines (gray, grainy,
+  lines, pressure-tapered brush strokes up to 9 px, solid ink areas (pupils,
+  accents) that belong to the line art, sketchy pencil lines (gray, grainy,
   several offset passes), lines in a darker shade of the fill beside them;
 * **structure**: closed shapes filled like a paint bucket (later shapes hide the
   lines they cover), some color boundaries with no line, short fold strokes
@@ -172,7 +173,7 @@ class Pen:
   def __init__(self, rng):
     self.rng = rng
     self.medium = rng.choice(["ink", "ink", "brush", "pencil", "hairline"])
-    lo, hi = {"ink": (0.7, 2.2), "brush": (1.5, 4.5), "pencil": (0.6, 1.6),
+    lo, hi = {"ink": (0.7, 2.5), "brush": (1.5, 9.0), "pencil": (0.6, 1.6),
               "hairline": (0.4, 1.0)}[self.medium]
     self.lo, self.hi = lo, hi
     self.gray = float(rng.uniform(90, 160) if self.medium == "pencil"
@@ -301,6 +302,20 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
     pen.draw(canvas, strand, fill, w * rng.uniform(0.6, 1.1), "point")
 
 
+def _ink_spot(canvas: Canvas, pen: Pen, rng, size: int) -> None:
+  """A solid ink area drawn as line art (a pupil, a dark accent): black in both
+  images, with a white catch-light that is paper in both."""
+  c = rng.uniform(0.1, 0.9, 2) * size
+  alpha = canvas.region(_blob(rng, size, c, rng.uniform(0.01, 0.06) * size))
+  gray = min(pen.gray, 60.0)
+  canvas.ink(alpha, (slice(None), slice(None)), np.full(3, gray * rng.uniform(0.6, 1.0)),
+             gray)
+  if rng.uniform() < 0.6:
+    light = canvas.region(_blob(rng, size, c + rng.normal(0, 0.01, 2) * size,
+                                rng.uniform(0.003, 0.02) * size)) * alpha
+    canvas.ink(light, (slice(None), slice(None)), np.full(3, 255.0), 255.0)
+
+
 def _blush(canvas: Canvas, rng, size: int) -> None:
   """Blush hatching: short parallel pink strokes, coloring and not line art."""
   c = rng.uniform(0.1, 0.9, 2) * size
@@ -355,6 +370,8 @@ def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.nd
   for _ in range(int(rng.integers(0, 6))):  # loose strokes: hair tips, folds, details
     start = rng.uniform(0, 1, 2) * size
     pen.draw(canvas, _curve(rng, start, rng.uniform(0.05, 0.5) * size), None)
+  for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.3 else 0):
+    _ink_spot(canvas, pen, rng, size)
   if rng.uniform() < 0.25:
     _blush(canvas, rng, size)
   for _ in range(int(rng.integers(0, 4)) if rng.uniform() < 0.25 else 0):
