@@ -118,9 +118,12 @@ class AutoEncoder(nn.Module):
       x = Conv(features, k, stride, transpose=(kind == "deconv"),
                use_bias=bn_name is None, dtype=self.dtype, name=name)(x)
       if bn_name is not None:
+        # Two-pass variance, E[(x - mean)^2], as TensorFlow's moments: flax's default
+        # E[x^2] - mean^2 cancels catastrophically in float32 where |mean| >> std, which
+        # made gradients depend on the reduction order by up to 10% (see tests).
         x = nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum,
                          axis_name=self.bn_axis_name if train else None,
-                         dtype=self.dtype, name=bn_name)(x)
+                         use_fast_variance=False, dtype=self.dtype, name=bn_name)(x)
         x = nn.relu(x)
     return nn.sigmoid(x.astype(jnp.float32))[:, :h, :w, :]
 

@@ -235,3 +235,25 @@ def test_gray_paper_is_reported_and_whitened_by_prepare(tmp_path):
   assert validate.paper_level(line) == 1.0
   ink = l < 128
   np.testing.assert_allclose(line[ink], l[ink], atol=2)  # ink kept where it was
+
+
+def test_grain_behaviour_the_pipeline_relies_on():
+  """Pins the Grain internals and semantics the pipeline uses, so a release that
+  changes them fails here, loudly, instead of silently changing the data."""
+  import grain
+  base = grain.MapDataset.source(list(range(5)))
+  shuffled = pipeline.EpochShuffle(base, seed=3)
+  assert shuffled._parent is base  # EpochShuffle subclasses MapDataset and reads _parent
+  repeated = shuffled.repeat()
+  seen = [repeated[i] for i in range(15)]  # repeat() asks for index epoch * n + i
+  assert all(sorted(seen[e * 5:(e + 1) * 5]) == list(range(5)) for e in range(3))
+  assert len({tuple(seen[e * 5:(e + 1) * 5]) for e in range(3)}) > 1  # a new order per epoch
+  it = iter(repeated.to_iter_dataset())
+  next(it)
+  state = it.get_state()  # what grain.checkpoint saves
+  want = [next(it) for _ in range(3)]
+  it.set_state(state)
+  assert [next(it) for _ in range(3)] == want
+  assert callable(getattr(it, "close", None))  # TrainStream.close stops the workers
+  assert hasattr(grain.checkpoint, "CheckpointSave") and hasattr(grain.checkpoint,
+                                                                 "CheckpointRestore")
