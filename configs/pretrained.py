@@ -16,7 +16,7 @@ base = sibling(__file__, "base")
 
 def get_config():
   c = base.get_config()
-  c.num_steps = 10_000
+  c.num_steps = 6000
   c.global_batch = 12
   c.model.width = 0.25
   c.model.bn_momentum = 0.95

@@ -1,20 +1,25 @@
 """Regenerates the README's pictures.
 
-  python docs/make_figures.py --workdir=workdirs/demo
+  python docs/make_figures.py [--model=pretrained|WORKDIR] [--real=ROOT --names A,B,C]
 
 * docs/synthetic_pairs.png: synthetic (color, line) pairs as the generator draws them;
-* docs/before_after.png: validation illustrations | OpenCV method | the trained
-  network (``--workdir``) | the true line art.
+* docs/before_after.png: synthetic validation illustrations | OpenCV method | the
+  model | the true line art;
+* docs/real_art.png (with ``--real``): real illustrations of a dataset root (the
+  README uses ``shared/data/red-panda-emotes``, CC BY 4.0) | OpenCV | the model |
+  the artist's own line layer, each image extracted whole at its own size.
 """
 
 import argparse
 import os
 
 import lineart_jax  # noqa: F401
+import cv2
 import numpy as np
 
 from lineart_jax import opencv_method
-from lineart_jax.data.imageio import write_png
+from lineart_jax.data.imageio import read_color, read_line, write_png
+from lineart_jax.data.pairs import pairs_from_root
 from lineart_jax.data.synthetic import make_pair
 from lineart_jax.infer import NetworkExtractor
 from lineart_jax.trainer import VALIDATION_SEED_OFFSET
@@ -26,10 +31,23 @@ def gray3(a):
   return np.repeat(a[..., None], 3, axis=2)
 
 
+def row(color, line, net, side=None):
+  """color | OpenCV | model | truth, optionally shrunk to ``side`` px high."""
+  pred = np.round(net(color) * 255).astype(np.uint8)
+  r = np.concatenate([color, gray3(opencv_method.extract_lines(color)), gray3(pred),
+                      gray3(line)], axis=1)
+  if side and r.shape[0] != side:
+    r = cv2.resize(r, (round(r.shape[1] * side / r.shape[0]), side),
+                   interpolation=cv2.INTER_AREA)
+  return r
+
+
 def main():
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  p.add_argument("--workdir", required=True)
+  p.add_argument("--model", default="pretrained", help="'pretrained' or a workdir")
   p.add_argument("--size", type=int, default=256)
+  p.add_argument("--real", help="dataset root of real pairs for docs/real_art.png")
+  p.add_argument("--names", default="", help="comma-separated color file names of --real")
   args = p.parse_args()
   rows = []
   for i in range(0, 6, 2):
@@ -37,14 +55,16 @@ def main():
     rows.append(np.concatenate([x for c, l in pairs for x in (c, gray3(l))], axis=1))
   write_png(os.path.join(HERE, "synthetic_pairs.png"), np.concatenate(rows, axis=0))
 
-  net = NetworkExtractor.from_weights(args.workdir)
-  rows = []
-  for i in range(3):
-    color, line = make_pair(VALIDATION_SEED_OFFSET, i, args.size)
-    pred = np.round(net(color) * 255).astype(np.uint8)
-    rows.append(np.concatenate([color, gray3(opencv_method.extract_lines(color)), gray3(pred),
-                                gray3(line)], axis=1))
+  net = NetworkExtractor.from_weights(args.model)
+  rows = [row(*make_pair(VALIDATION_SEED_OFFSET, i, args.size), net) for i in range(3)]
   write_png(os.path.join(HERE, "before_after.png"), np.concatenate(rows, axis=0))
+
+  if args.real:
+    wanted = [n for n in args.names.split(",") if n]
+    pairs = [pr for pr in pairs_from_root(args.real)[0]
+             if not wanted or os.path.basename(pr.color) in wanted]
+    rows = [row(read_color(pr.color), read_line(pr.line), net, args.size) for pr in pairs]
+    write_png(os.path.join(HERE, "real_art.png"), np.concatenate(rows, axis=0))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def main(argv):
   logging.info("workdir: %s", os.path.abspath(workdir))
   try:
     trainer.train_and_evaluate(FLAGS.config, workdir)
-  except trainer.NonFiniteLossError as e:
+  except (trainer.NonFiniteLossError, trainer.IncompatibleCheckpointError,
+          FileNotFoundError) as e:
     logging.error("%s", e)
     sys.exit(2)
 

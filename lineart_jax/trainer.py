@@ -27,7 +27,7 @@ import numpy as np
 from jax.experimental import multihost_utils
 
 from lineart_jax import evaluation, sharding
-from lineart_jax.checkpointing import Checkpointer
+from lineart_jax.checkpointing import Checkpointer, IncompatibleCheckpointError
 from lineart_jax.data import pipeline
 from lineart_jax.data.imageio import write_png
 from lineart_jax.data.synthetic import SyntheticSource
@@ -91,7 +91,7 @@ def init_from(state, config, optimizer, mesh):
   from lineart_jax.pretrained import load_weights
   saved_model, variables, what = load_weights(config.init_from)
   if saved_model != model_config(config):
-    raise ValueError(f"init_from={config.init_from!r}: {what} is model {saved_model}, but the "
+    raise IncompatibleCheckpointError(f"init_from={config.init_from!r}: {what} is model {saved_model}, but the "
                      f"config asks for {model_config(config)}; set --config.model.width="
                      f"{saved_model.get('width')}")
   params = jax.tree.map(jnp.asarray, variables["params"])

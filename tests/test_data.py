@@ -1,3 +1,4 @@
+import json
 import os
 
 import cv2
@@ -257,3 +258,52 @@ def test_grain_behaviour_the_pipeline_relies_on():
   assert callable(getattr(it, "close", None))  # TrainStream.close stops the workers
   assert hasattr(grain.checkpoint, "CheckpointSave") and hasattr(grain.checkpoint,
                                                                  "CheckpointRestore")
+
+
+def test_damaged_pack_is_refused_at_open_with_the_file_named(tmp_path):
+  synthetic.write_dataset(str(tmp_path / "ds"), 3, size=32)
+  packed.pack(find_pairs(str(tmp_path / "ds")), str(tmp_path / "p"), show_progress=False)
+  data = tmp_path / "p" / packed.DATA
+  full = data.stat().st_size
+  os.truncate(data, full - 1000)  # an interrupted copy
+  with pytest.raises(ValueError, match=rf"pairs.u8: {full - 1000:,} bytes, but .*index.json "
+                     rf"describes {full:,}.*prepare again"):
+    packed.PackedSource(str(tmp_path / "p"))
+  os.truncate(data, full)
+  index = json.loads((tmp_path / "p" / packed.INDEX).read_text())
+  index["pairs"][1]["offset"] += 4
+  (tmp_path / "p" / packed.INDEX).write_text(json.dumps(index))
+  with pytest.raises(ValueError, match=r"index.json: pair 1 starts at byte"):
+    packed.PackedSource(str(tmp_path / "p"))
+
+
+def test_unpaired_files_are_reported(tmp_path):
+  synthetic.write_dataset(str(tmp_path / "ds"), 2, size=32)
+  os.rename(tmp_path / "ds" / "line" / "000001.png", tmp_path / "ds" / "line" / "misnamed.png")
+  results = validate.validate(str(tmp_path / "ds"), str(tmp_path / "out"), show_progress=False)
+  unpaired = sorted(os.path.basename(r.pair.color or r.pair.line)
+                    for r in results if r.status == "unpaired")
+  assert unpaired == ["000001.png", "misnamed.png"]
+  report = (tmp_path / "out" / "report.tsv").read_text()
+  assert [l.split("\t")[0] for l in report.splitlines()].count("unpaired") == 2
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "webp"])
+def test_bomb_headers_are_refused_before_decoding(tmp_path, monkeypatch, kind):
+  path = tmp_path / f"bomb.{kind}"
+  if kind == "jpeg":  # a real JPEG whose frame header claims 65535 x 65535 (the format's max)
+    ok, buf = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))
+    b = bytearray(buf.tobytes())
+    sof = b.index(b"\xff\xc0")
+    b[sof + 5:sof + 9] = (65535).to_bytes(2, "big") * 2
+  else:  # an extended WebP header claiming 100000 x 100000
+    vp8x = b"VP8X" + (10).to_bytes(4, "little") + b"\x00\x00\x00\x00" + \
+        (99999).to_bytes(3, "little") * 2
+    b = b"RIFF" + (4 + len(vp8x)).to_bytes(4, "little") + b"WEBP" + vp8x
+  path.write_bytes(bytes(b))
+
+  def no_decode(*args):
+    raise AssertionError("the decoder was called")
+  monkeypatch.setattr(cv2, "imdecode", no_decode)
+  with pytest.raises(ImageError, match=rf"bomb.{kind}: .* pixels exceeds the limit"):
+    read_color(str(path))

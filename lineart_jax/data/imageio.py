@@ -24,20 +24,61 @@ class ImageError(ValueError):
   """An image that cannot be used; the message names the file and the problem."""
 
 
-def _header_size(path: str, data: np.ndarray) -> tuple[int, int] | None:
-  """(H, W) read from a PNG or BMP header, so a bomb is refused before decoding.
+# JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic...):
+# C0-CF except DHT (C4), JPG (C8) and DAC (CC).
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
-  Other formats are checked right after decoding.
-  """
-  try:
-    if data[:8].tobytes() == b"\x89PNG\r\n\x1a\n" and data.size >= 24:
-      w, h = np.frombuffer(data[16:24].tobytes(), ">u4")
-      return int(h), int(w)
-    if data[:2].tobytes() == b"BM" and data.size >= 26:
-      w, h = np.frombuffer(data[18:26].tobytes(), "<i4")
-      return abs(int(h)), int(w)
-  except (ValueError, IndexError):
-    return None
+
+def _jpeg_size(b: bytes) -> tuple[int, int] | None:
+  """(H, W) from the first SOF segment of a JPEG, walking the marker segments."""
+  i = 2
+  while i + 4 <= len(b):
+    if b[i] != 0xFF:
+      return None
+    marker = b[i + 1]
+    if marker == 0xFF:  # fill byte
+      i += 1
+      continue
+    if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length
+      i += 2
+      continue
+    length = int.from_bytes(b[i + 2:i + 4], "big")
+    if marker in _JPEG_SOF and i + 9 <= len(b):
+      return int.from_bytes(b[i + 5:i + 7], "big"), int.from_bytes(b[i + 7:i + 9], "big")
+    if marker == 0xDA or length < 2:  # start of scan before any frame header
+      return None
+    i += 2 + length
+  return None
+
+
+def _webp_size(b: bytes) -> tuple[int, int] | None:
+  """(H, W) from a WebP's VP8 (lossy), VP8L (lossless) or VP8X (extended) chunk."""
+  chunk = b[12:16]
+  if chunk == b"VP8X" and len(b) >= 30:
+    return int.from_bytes(b[27:30], "little") + 1, int.from_bytes(b[24:27], "little") + 1
+  if chunk == b"VP8L" and len(b) >= 25 and b[20] == 0x2F:
+    bits = int.from_bytes(b[21:25], "little")
+    return ((bits >> 14) & 0x3FFF) + 1, (bits & 0x3FFF) + 1
+  if chunk == b"VP8 " and len(b) >= 30 and b[23:26] == b"\x9d\x01\x2a":
+    return (int.from_bytes(b[28:30], "little") & 0x3FFF,
+            int.from_bytes(b[26:28], "little") & 0x3FFF)
+  return None
+
+
+def _header_size(path: str, data: np.ndarray) -> tuple[int, int] | None:
+  """(H, W) read from a PNG, BMP, JPEG or WebP header, so that a decompression
+  bomb is refused before the decoder allocates anything.  Other formats (and
+  headers this cannot parse) are checked right after decoding."""
+  head = data[:65536].tobytes()  # JPEG frame headers follow EXIF/ICC segments
+  if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
+    return int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")
+  if head[:2] == b"BM" and len(head) >= 26:
+    w, h = np.frombuffer(head[18:26], "<i4")
+    return abs(int(h)), int(w)
+  if head[:2] == b"\xff\xd8":
+    return _jpeg_size(head)
+  if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+    return _webp_size(head)
   return None
 
 

@@ -74,6 +74,29 @@ def pack(pairs: list[Pair], out: str, show_progress: bool = True,
   return len(entries), errors
 
 
+def check_consistent(index_path: str, data_path: str, entries: list[dict]) -> None:
+  """Refuses, at open, a pack whose index is inconsistent or whose data file is
+  not exactly the size the index implies (an interrupted copy, a truncated
+  file), instead of failing inside a loader worker hours into a run."""
+  redo = "; run python -m lineart_jax.data.prepare again (or copy the pack again)"
+  offset = 0
+  for i, e in enumerate(entries):
+    h, w = e.get("height", 0), e.get("width", 0)
+    if not (isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0):
+      raise ValueError(f"{index_path}: pair {i} has size {w}x{h}, not positive{redo}")
+    if e.get("offset") != offset:
+      raise ValueError(f"{index_path}: pair {i} starts at byte {e.get('offset')}, expected "
+                       f"{offset} (offsets must follow each other){redo}")
+    offset += h * w * 4
+  try:
+    found = os.path.getsize(data_path)
+  except OSError as e:
+    raise ValueError(f"{data_path}: cannot read the packed data ({e.strerror or e}){redo}")
+  if found != offset:
+    raise ValueError(f"{data_path}: {found:,} bytes, but {index_path} describes {offset:,} "
+                     f"({len(entries)} pairs){redo}")
+
+
 class PackedSource:
   """Random access to packed pairs as memory-mapped (H, W, 3) and (H, W) views.
 
@@ -95,6 +118,7 @@ class PackedSource:
     self.entries = index["pairs"]
     if not self.entries:
       raise ValueError(f"{index_path}: the packed dataset has no pairs")
+    check_consistent(index_path, os.path.join(path, DATA), self.entries)
     self._data = None
 
   def __len__(self) -> int:

@@ -29,7 +29,7 @@ import numpy as np
 
 from lineart_jax.data.imageio import ImageError, read_color, read_line
 from lineart_jax.data.packed import PackedSource, is_packed
-from lineart_jax.data.pairs import find_pairs
+from lineart_jax.data.pairs import find_pairs, pairs_from_root
 from lineart_jax.data.synthetic import SyntheticSource
 
 # Luminance-preserving hue rotation (the matrix of CSS filter hue-rotate):
@@ -109,7 +109,14 @@ class FileSource:
   """
 
   def __init__(self, root_or_manifest: str):
-    self.pairs = find_pairs(root_or_manifest)
+    if os.path.isdir(root_or_manifest):
+      self.pairs, unpaired = pairs_from_root(root_or_manifest)
+      if unpaired:
+        logging.warning("%s: %d images have no partner of the same name and are not used "
+                        "(e.g. %s); python -m lineart_jax.data.validate lists them all",
+                        root_or_manifest, len(unpaired), ", ".join(unpaired[:3]))
+    else:
+      self.pairs = find_pairs(root_or_manifest)
     if not self.pairs:
       raise ValueError(f"{root_or_manifest}: no (color, line) pairs found")
     self.skipped = 0

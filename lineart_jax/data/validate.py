@@ -14,6 +14,8 @@ stop training from converging.  For each pair this reports one status:
   gray-paper  the line art's paper (its 90th-percentile level) is darker than the
               loss's paper threshold (0.95): usable, but ``prepare --paper-level``
               should whiten it, or every paper pixel is weighted as a dark area
+  unpaired    a color image with no line image of the same stem, or the reverse
+              (a dataset root only)
   shifted     the line art is offset from the color image's edges by more than
               1 px (phase correlation of their edge maps); up to ``--max-fix``
               px it is fixable (the line art is translated back)
@@ -158,12 +160,16 @@ def validate(source: str, out: str, fix: bool = False, max_shift_ok: float = 1.0
     elif fix and result.fixable:
       clean.append(fix_pair(result, color, line, out))
       result.detail += " [fixed]"
+  for path in unpaired:
+    side = "line" if path.startswith(os.path.join(source, "line") + os.sep) else "color"
+    other = "color" if side == "line" else "line"
+    pair = Pair(path, "") if side == "color" else Pair("", path)
+    results.append(Result(pair, "unpaired", f"{side} image with no {other} image of the "
+                          "same name"))
   with open(os.path.join(out, "report.tsv"), "w", encoding="utf-8") as f:
     f.write("status\tcolor\tline\tdetail\n")
     for r in results:
       f.write(f"{r.status}\t{r.pair.color}\t{r.pair.line}\t{r.detail}\n")
-    for path in unpaired:
-      f.write(f"unpaired\t{path}\t\tno partner with the same stem\n")
   write_manifest(os.path.join(out, "manifest.tsv"), clean)
   return results
 

@@ -1,0 +1,91 @@
+"""The shipped model: it loads, runs out of the box, and training starts from it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+
+from lineart_jax import infer, pretrained
+from lineart_jax.data import synthetic
+from lineart_jax.data.imageio import read_line, write_png
+from lineart_jax.model import AutoEncoder, init_variables
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _env():
+  env = dict(os.environ)
+  env.pop("XLA_FLAGS", None)
+  env["JAX_PLATFORMS"] = "cpu"
+  return env
+
+
+def test_shipped_weights_load_with_the_model_tree():
+  assert pretrained.available(), "lineart_jax/pretrained/lineart.{msgpack,json} are missing"
+  model_cfg, variables, info = pretrained.load()
+  assert info["command"] and info["step"] > 0
+  want = jax.eval_shape(lambda: init_variables(AutoEncoder(width=model_cfg["width"]), 0))
+  shapes = lambda t: jax.tree.map(lambda a: (tuple(a.shape), str(a.dtype)), t)
+  assert shapes(variables) == shapes(dict(want))
+  assert os.path.getsize(pretrained.WEIGHTS) < 25 * 2**20
+
+
+def test_infer_with_no_checkpoint_uses_the_shipped_model(tmp_path, capsys):
+  color, line = synthetic.make_pair(11, 0, 64)
+  write_png(str(tmp_path / "art.png"), color)
+  assert infer.main([str(tmp_path / "art.png"), "--out", str(tmp_path / "out")]) == 0
+  assert "the shipped model" in capsys.readouterr().err
+  lines = read_line(str(tmp_path / "out" / "art_lineart.png"))
+  assert lines.shape == (64, 64)
+  ink = line < 128
+  # A trained model: darker where the drawing has ink than on its paper.
+  assert lines[ink].mean() + 40 < lines[~ink].mean()
+
+
+def test_evaluate_scores_the_shipped_model_on_whole_images(tmp_path):
+  synthetic.write_dataset(str(tmp_path / "pairs"), 2, seed=7, size=72)
+  p = subprocess.run([sys.executable, "-m", "lineart_jax.evaluate", "--pretrained",
+                      f"--data={tmp_path / 'pairs'}", f"--csv={tmp_path / 'scores.csv'}",
+                      f"--panels={tmp_path / 'panels'}"], cwd=REPO, env=_env(),
+                     capture_output=True, text=True, timeout=300)
+  assert p.returncode == 0, p.stderr[-3000:]
+  assert "the shipped model" in p.stdout
+  rows = {line.split()[0]: line.split() for line in p.stdout.splitlines() if line.strip()}
+  assert {"model", "opencv", "gray"} <= set(rows)
+  assert len(open(tmp_path / "scores.csv").read().strip().splitlines()) == 3  # header + 2
+  assert len(os.listdir(tmp_path / "panels")) == 2
+
+
+def test_fine_tuning_starts_from_the_shipped_weights(tmp_path):
+  """One step at learning rate 0: the saved parameters are the shipped ones exactly."""
+  model_cfg, shipped, _ = pretrained.load()
+  workdir = tmp_path / "run"
+  p = subprocess.run([sys.executable, "-m", "lineart_jax.train", "--config=configs/base.py",
+                      f"--workdir={workdir}", "--config.init_from=pretrained",
+                      f"--config.model.width={model_cfg['width']}", "--config.num_steps=1",
+                      "--config.global_batch=2", "--config.data.crop=16",
+                      "--config.data.workers=0", "--config.data.synthetic_size=32",
+                      "--config.data.val_count=2", "--config.eval_size=32",
+                      "--config.eval_every=0", "--config.optimizer.learning_rate=0"],
+                     cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300)
+  assert p.returncode == 0, p.stderr[-3000:]
+  assert "initialised from the shipped model" in p.stderr
+  _, trained, _ = pretrained.load_weights(str(workdir))
+  for a, b in zip(jax.tree.leaves(trained["params"]), jax.tree.leaves(shipped["params"])):
+    np.testing.assert_array_equal(a, b)
+  with open(workdir / "config.json") as f:
+    assert json.load(f)["init_from"] == "pretrained"
+
+
+def test_init_from_another_width_is_a_clear_error(tmp_path):
+  model_cfg, _, _ = pretrained.load()
+  p = subprocess.run([sys.executable, "-m", "lineart_jax.train", "--config=configs/base.py",
+                      f"--workdir={tmp_path}", "--config.init_from=pretrained",
+                      f"--config.model.width={model_cfg['width'] / 2}",
+                      "--config.num_steps=1", "--config.data.workers=0"],
+                     cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300)
+  assert p.returncode != 0
+  assert f"--config.model.width={model_cfg['width']}" in p.stderr
