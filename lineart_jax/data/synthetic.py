@@ -89,8 +89,19 @@ class Canvas:
     return mask.astype(np.float32) / 255.0, box
 
   # -- painting --------------------------------------------------------------
-  def paint(self, alpha: np.ndarray, rgb, box=(slice(None), slice(None))) -> None:
-    """Paints the color image only (fills, shading, effects), inside ``box``."""
+  def paint(self, alpha: np.ndarray, rgb, box=None) -> None:
+    """Paints the color image only (fills, shading, effects), inside ``box``.
+
+    Without a box, a full-canvas ``alpha`` is blended only over the rows and
+    columns it covers (most shapes are small): the same result, several times
+    faster.
+    """
+    if box is None:
+      rows, cols = np.flatnonzero(alpha.max(axis=1)), np.flatnonzero(alpha.max(axis=0))
+      if not rows.size:
+        return
+      box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+      alpha = alpha[box]
     a = alpha[..., None]
     view = self.color[box]
     view *= 1.0 - a
