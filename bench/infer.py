@@ -1,11 +1,13 @@
 """Seconds per megapixel of tiled inference, and peak memory.
 
-  python bench/infer.py [--size 2048 --width 1.0 --dtypes float32,bfloat16 --tile 768]
+  python bench/infer.py [--size 2048 --width 1.0 --dtypes float32,bfloat16 --tile 768] [--onnx]
 
 Randomly initialised weights (speed does not depend on them).  Prints, per
 dtype, the first-call time (compilation) and the s/megapixel of a second full
 pass, then the process's peak RSS; the last line is ``infer s/megapixel: X``
-(the first dtype).
+(the first dtype).  ``--onnx`` also exports the same weights to ONNX
+(``lineart_jax.export``, BatchNorm folded) and times onnxruntime with the same
+tiling, printed as ``onnxruntime s/megapixel: X``.
 """
 
 import argparse
@@ -29,6 +31,7 @@ def main():
   p.add_argument("--dtypes", default="float32,bfloat16")
   p.add_argument("--tile", type=int, default=768)
   p.add_argument("--batch", type=int, default=1)
+  p.add_argument("--onnx", action="store_true", help="also time the exported ONNX model")
   args = p.parse_args()
   image = cv2.resize(make_pair(0, 0, 512)[0], (args.size, args.size),
                      interpolation=cv2.INTER_CUBIC)
@@ -50,6 +53,18 @@ def main():
     print(f"{dtype}: first call {compile_s:.1f} s, {s_per_mp:.2f} s/megapixel")
   print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
   print(f"infer s/megapixel: {results[0]:.2f}")
+  if args.onnx:
+    import tempfile
+    from lineart_jax import export
+    from lineart_jax.infer import OnnxExtractor
+    with tempfile.TemporaryDirectory() as tmp:
+      path = f"{tmp}/model.onnx"
+      export.export_onnx(export.inference_function(args.width, jax.device_get(variables)), path)
+      ext = OnnxExtractor(path, args.tile, args.batch)
+      ext(image[:args.tile, :args.tile])  # session warm-up
+      t0 = time.perf_counter()
+      ext(image)
+      print(f"onnxruntime s/megapixel: {(time.perf_counter() - t0) / mp:.2f}")
 
 
 if __name__ == "__main__":

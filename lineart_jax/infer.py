@@ -64,7 +64,28 @@ def output_path(path: str, out: str | None) -> str:
   return os.path.join(out or os.path.dirname(os.path.abspath(path)), stem + SUFFIX + ".png")
 
 
-class NetworkExtractor:
+class TiledExtractor:
+  """Runs ``predict`` (uint8 RGB batch -> line art batch) over fixed-size tiles."""
+
+  tile: int = 768
+  batch: int = 1
+  description: str = ""
+
+  def predict(self, rgb_batch: np.ndarray) -> np.ndarray:
+    raise NotImplementedError
+
+  def __call__(self, rgb: np.ndarray, name: str = "") -> np.ndarray:
+    """Line art of ``rgb``; a progress bar over tiles when there are many."""
+    n = tiling.count_tiles(rgb.shape[0], rgb.shape[1], self.tile)
+    bar = tqdm(total=n, desc=f"  tiles of {name}", unit="tile") if n > TILE_PROGRESS_ABOVE else None
+    lines = tiling.predict_tiled(rgb, self.predict, self.tile, self.batch,
+                                 bar.update if bar else None)
+    if bar:
+      bar.close()
+    return lines
+
+
+class NetworkExtractor(TiledExtractor):
   """The trained network, tiled, on the default device."""
 
   def __init__(self, width: float, variables: dict, dtype: str = "float32", tile: int = 768,
@@ -91,15 +112,29 @@ class NetworkExtractor:
   def predict(self, rgb_batch: np.ndarray) -> np.ndarray:
     return np.asarray(self._apply(self.variables, rgb_batch))
 
-  def __call__(self, rgb: np.ndarray, name: str = "") -> np.ndarray:
-    """Line art of ``rgb``; a progress bar over tiles when there are many."""
-    n = tiling.count_tiles(rgb.shape[0], rgb.shape[1], self.tile)
-    bar = tqdm(total=n, desc=f"  tiles of {name}", unit="tile") if n > TILE_PROGRESS_ABOVE else None
-    lines = tiling.predict_tiled(rgb, self.predict, self.tile, self.batch,
-                                 bar.update if bar else None)
-    if bar:
-      bar.close()
-    return lines
+
+class OnnxExtractor(TiledExtractor):
+  """An exported ONNX model (``lineart_jax.export``) in onnxruntime, with the same tiling."""
+
+  def __init__(self, path: str, tile: int = 768, batch: int = 1):
+    try:
+      import onnxruntime as ort
+    except ImportError as e:
+      raise ValueError("--model=FILE.onnx needs onnxruntime: pip install "
+                       "'lineart_jax[export]'") from e
+    if not os.path.isfile(path):
+      raise FileNotFoundError(f"{path}: no such ONNX file")
+    try:
+      self.session = ort.InferenceSession(path, providers=ort.get_available_providers())
+    except Exception as e:  # onnxruntime raises its own exception types
+      raise ValueError(f"{path}: not a loadable ONNX model ({e})") from e
+    self.input_name = self.session.get_inputs()[0].name
+    self.tile, self.batch = tile, batch
+    self.description = f"ONNX model {path} (onnxruntime)"
+
+  def predict(self, rgb_batch: np.ndarray) -> np.ndarray:
+    return self.session.run(None, {self.input_name: np.ascontiguousarray(rgb_batch,
+                                                                         np.uint8)})[0]
 
 
 def extract(image: np.ndarray, extractor, max_side: int | None, name: str = "") -> np.ndarray:
@@ -131,6 +166,8 @@ def main(argv=None) -> int:
   src = p.add_mutually_exclusive_group()
   src.add_argument("--workdir", help="training workdir (its latest checkpoint)")
   src.add_argument("--checkpoint", help="a checkpoint step folder or checkpoints/ folder")
+  src.add_argument("--model", help="an exported .onnx file (lineart_jax.export), run in "
+                   "onnxruntime")
   src.add_argument("--pretrained", action="store_true",
                    help="the shipped model (the default without --workdir/--checkpoint)")
   p.add_argument("--out", help="output folder (default: beside each input)")
@@ -146,9 +183,12 @@ def main(argv=None) -> int:
   if args.method == "network":
     from lineart_jax.pretrained import PRETRAINED
     try:
-      extractor = NetworkExtractor.from_weights(
-          args.workdir or args.checkpoint or PRETRAINED, dtype=args.dtype, tile=args.tile,
-          batch=args.batch)
+      if args.model:
+        extractor = OnnxExtractor(args.model, tile=args.tile, batch=args.batch)
+      else:
+        extractor = NetworkExtractor.from_weights(
+            args.workdir or args.checkpoint or PRETRAINED, dtype=args.dtype, tile=args.tile,
+            batch=args.batch)
     except (FileNotFoundError, ValueError) as e:
       print(f"error: {e}", file=sys.stderr)
       return 2

@@ -104,20 +104,29 @@ class AutoEncoder(nn.Module):
   dtype: Any = jnp.float32
   bn_axis_name: str | None = None
   bn_momentum: float = 0.99
+  # Edge-pad H, W up to a multiple of 8 (and crop back).  Export sets it False:
+  # with symbolic H, W the padding amount is not a static shape.
+  pad_to_stride: bool = True
+  # Inference-only form for export: each BatchNorm folded into the convolution
+  # before it (``fold_batchnorm`` computes the weights), so no BatchNorm layers.
+  batchnorm_folded: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     if x.ndim != 4 or x.shape[-1] != 3:
       raise ValueError(f"AutoEncoder expects (N, H, W, 3) RGB input, got shape {x.shape}")
     n, h, w, _ = x.shape
-    ph, pw = -h % STRIDE_PRODUCT, -w % STRIDE_PRODUCT
+    ph, pw = (-h % STRIDE_PRODUCT, -w % STRIDE_PRODUCT) if self.pad_to_stride else (0, 0)
     if ph or pw:
       x = jnp.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
     for name, kind, out, k, stride, bn_name in LAYERS:
       features = out if bn_name is None else channels(out, self.width)
       x = Conv(features, k, stride, transpose=(kind == "deconv"),
-               use_bias=bn_name is None, dtype=self.dtype, name=name)(x)
-      if bn_name is not None:
+               use_bias=bn_name is None or self.batchnorm_folded, dtype=self.dtype,
+               name=name)(x)
+      if bn_name is not None and self.batchnorm_folded:
+        x = nn.relu(x)
+      elif bn_name is not None:
         # Two-pass variance, E[(x - mean)^2], as TensorFlow's moments: flax's default
         # E[x^2] - mean^2 cancels catastrophically in float32 where |mean| >> std, which
         # made gradients depend on the reduction order by up to 10% (see tests).
@@ -142,6 +151,27 @@ def init_variables(model: AutoEncoder, seed: int | jax.Array) -> dict:
   x = jnp.zeros((1, STRIDE_PRODUCT, STRIDE_PRODUCT, 3), jnp.float32)
   # Initialise without the cross-device axis: there is no mesh here.
   return model.clone(bn_axis_name=None).init(key, x, train=False)
+
+
+def fold_batchnorm(variables: dict, eps: float = 1e-5) -> dict:
+  """``{'params'}`` of the ``batchnorm_folded`` model equal to ``variables`` in
+  inference mode: BatchNorm's ``(y - mean) * scale / sqrt(var + eps) + bias`` after a
+  convolution is the convolution with its kernel's output channels multiplied by
+  ``s = scale / sqrt(var + eps)`` and the bias ``bias - mean * s``."""
+  params, stats = variables["params"], variables["batch_stats"]
+  folded = {}
+  for name, kind, _, _, _, bn_name in LAYERS:
+    layer = dict(params[name])
+    if bn_name is not None:
+      bn, st = params[bn_name], stats[bn_name]
+      s = bn["scale"] / jnp.sqrt(st["var"] + eps)
+      out_axis = 2 if kind == "deconv" else 3  # deconv kernels are (k, k, out, in)
+      shape = [1, 1, 1, 1]
+      shape[out_axis] = -1
+      layer["kernel"] = layer["kernel"] * s.reshape(shape)
+      layer["bias"] = bn["bias"] - st["mean"] * s
+    folded[name] = layer
+  return {"params": folded}
 
 
 def predict_lines(model: AutoEncoder, variables: dict, rgb: jax.Array) -> jax.Array:

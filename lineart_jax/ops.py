@@ -29,10 +29,19 @@ from jax import lax
 _DIMS = ("NHWC", "HWIO", "NHWC")
 
 
+def same_padding(kernel_size: int, stride: int) -> tuple[int, int]:
+  """TensorFlow's 'SAME' padding of a side divisible by ``stride`` (as every side in
+  the network is: the model pads its input to a multiple of 8).  Static, so the
+  convolution also exports with symbolic H and W (jax.export, ONNX)."""
+  total = max(kernel_size - stride, 0)
+  return total // 2, total - total // 2
+
+
 def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1) -> jax.Array:
-  """'SAME' convolution, kernel ``(kh, kw, in, out)``."""
+  """'SAME' convolution, kernel ``(kh, kw, in, out)``; H and W divisible by ``stride``."""
+  pads = (same_padding(kernel.shape[0], stride), same_padding(kernel.shape[1], stride))
   return lax.conv_general_dilated(
-      x, kernel, (stride, stride), "SAME", dimension_numbers=_DIMS)
+      x, kernel, (stride, stride), pads, dimension_numbers=_DIMS)
 
 
 def conv_transpose_reference(x: jax.Array, kernel: jax.Array, stride: int) -> jax.Array:

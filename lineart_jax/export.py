@@ -1,0 +1,130 @@
+"""CLI: export a trained model for deployment, as ONNX or as serialized StableHLO.
+
+  python -m lineart_jax.export [--workdir=DIR | --checkpoint=PATH | --pretrained]
+      --out=FILE [--format=onnx|stablehlo] [--dtype=float32|float16]
+
+Both artifacts compute what ``infer`` computes for one batch:
+
+* input ``image``: uint8 RGB of shape (N, H, W, 3), N, H and W dynamic, H and W
+  multiples of 8 (pad with ``pad_to_multiple`` and crop the output back, or use
+  ``infer --model=FILE.onnx``, whose tiles already are);
+* output: float32 line art (N, H, W) in [0, 1], 1 = paper.
+
+BatchNorm is folded into the convolutions (inference mode), so the graph is
+convolutions, biases, ReLUs and a sigmoid.  ONNX is written with ``jax2onnx`` at
+opset 21 (runs in onnxruntime on CPUs and GPUs; the ``[export]`` extra);
+StableHLO with ``jax.export`` and symbolic N, H, W, serialized so that
+``jax.export.deserialize(open(FILE, 'rb').read()).call(images)`` runs it with no
+lineart_jax.  ``--dtype float16`` computes in half precision (weights stored in
+float16), output still float32.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from absl import app, flags
+
+import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
+
+flags.DEFINE_string("workdir", None, "Training workdir (its latest checkpoint).")
+flags.DEFINE_string("checkpoint", None, "A checkpoint step folder or checkpoints/ folder.")
+flags.DEFINE_bool("pretrained", False, "Export the shipped model (the default).")
+flags.DEFINE_string("out", None, "File to write (.onnx or .stablehlo).")
+flags.DEFINE_enum("format", None, ["onnx", "stablehlo"],
+                  "Artifact format (default: from --out's extension).")
+flags.DEFINE_enum("dtype", "float32", ["float32", "float16"], "Compute dtype.")
+FLAGS = flags.FLAGS
+
+OPSET = 21
+STRIDE = 8
+
+
+def pad_to_multiple(images, multiple: int = STRIDE):
+  """(images edge-padded at the bottom/right to multiples of ``multiple``, (H, W)):
+  what the model does itself, for callers of an exported artifact."""
+  import numpy as np
+  h, w = images.shape[-3:-1]
+  ph, pw = -h % multiple, -w % multiple
+  pads = [(0, 0)] * (images.ndim - 3) + [(0, ph), (0, pw), (0, 0)]
+  return np.pad(images, pads, mode="edge"), (h, w)
+
+
+def inference_function(width: float, variables: dict, dtype: str = "float32"):
+  """uint8 (N, H, W, 3) -> float32 (N, H, W), BatchNorm folded, H and W multiples of 8."""
+  import jax
+  import jax.numpy as jnp
+  import numpy as np
+  from lineart_jax.model import AutoEncoder, fold_batchnorm
+  model = AutoEncoder(width=width, dtype=jnp.dtype(dtype), pad_to_stride=False,
+                      batchnorm_folded=True)
+  folded = jax.tree.map(lambda a: np.asarray(a, dtype), fold_batchnorm(variables))
+
+  def lines(image):
+    x = image.astype(jnp.float32) / 255.0
+    return model.apply(folded, x, train=False)[..., 0].astype(jnp.float32)
+  return lines
+
+
+def export_onnx(fn, path: str) -> None:
+  import jax
+  import jax.numpy as jnp
+  import onnx
+  from jax2onnx import to_onnx
+  image = jax.ShapeDtypeStruct(("N", "H", "W", 3), jnp.uint8)
+  model = to_onnx(fn, [image], input_params=None, opset=OPSET, model_name="lineart_jax")
+  # jax2onnx names the input after its tracer; give it the documented names.
+  graph = model.graph
+  old_in, old_out = graph.input[0].name, graph.output[0].name
+  for node in graph.node:
+    node.input[:] = ["image" if n == old_in else n for n in node.input]
+    node.output[:] = ["lines" if n == old_out else n for n in node.output]
+  graph.input[0].name, graph.output[0].name = "image", "lines"
+  out_type = graph.output[0].type.tensor_type
+  del out_type.shape.dim[:]
+  for name in ("N", "H", "W"):
+    out_type.shape.dim.add().dim_param = name
+  onnx.checker.check_model(model)
+  onnx.save(model, path)
+
+
+def export_stablehlo(fn, path: str) -> None:
+  import jax
+  import jax.numpy as jnp
+  from jax import export
+  shape = export.symbolic_shape("n, h, w, 3")
+  exported = export.export(jax.jit(fn))(jax.ShapeDtypeStruct(shape, jnp.uint8))
+  with open(path, "wb") as f:
+    f.write(exported.serialize())
+
+
+def export_model(spec: str, out: str, fmt: str, dtype: str = "float32") -> str:
+  """Writes ``out``; returns the description of the exported weights."""
+  from lineart_jax.pretrained import load_weights
+  model_cfg, variables, what = load_weights(spec)
+  fn = inference_function(model_cfg["width"], variables, dtype)
+  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+  (export_onnx if fmt == "onnx" else export_stablehlo)(fn, out)
+  return what
+
+
+def main(argv):
+  del argv
+  from lineart_jax.pretrained import PRETRAINED
+  if not FLAGS.out:
+    sys.exit("error: --out is required")
+  fmt = FLAGS.format or ("onnx" if FLAGS.out.lower().endswith(".onnx") else "stablehlo")
+  spec = FLAGS.workdir or FLAGS.checkpoint or PRETRAINED
+  try:
+    what = export_model(spec, FLAGS.out, fmt, FLAGS.dtype)
+  except ImportError as e:
+    sys.exit(f"error: {e}; ONNX export needs: pip install 'lineart_jax[export]'")
+  except (FileNotFoundError, ValueError) as e:
+    sys.exit(f"error: {e}")
+  size = os.path.getsize(FLAGS.out) / 2**20
+  print(f"wrote {FLAGS.out} ({fmt}, {FLAGS.dtype}, {size:.1f} MiB) from {what}")
+
+
+if __name__ == "__main__":
+  app.run(main)
