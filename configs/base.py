@@ -44,6 +44,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.data.flips = True
   c.data.hue = True
   c.data.min_scale = 1.0        # < 1: random down-scaling of the crop window
+  c.data.max_scale = 1.0        # > 1: random up-scaling (thicker lines)
   c.data.workers = 2            # Grain worker processes (0 = in the main process)
   c.data.synthetic_size = 256   # side of a synthetic illustration
   c.data.val_count = 32         # pairs held out for evaluation

@@ -1,7 +1,7 @@
 """The shipped model's recipe (``lineart_jax/pretrained/``): synthetic data only.
 
 Width 1/4 (1.1 M parameters, 4.4 MB), 128x128 crops of 384-px synthetic
-illustrations (randomly down-scaled to teach thin lines), Adam with warm-up and
+illustrations (randomly rescaled by 0.5-1.5 for thin and thick lines), Adam with warm-up and
 cosine decay.  Generate and pack the data first (see README, "Shipped model"):
 
   python -m lineart_jax.data.synthetic data/syn384 --count 3200 --size 384 --workers 2
@@ -26,6 +26,7 @@ def get_config():
   c.optimizer.end_learning_rate = 1e-5
   c.data.root = "data/syn384_packed"
   c.data.min_scale = 0.5
+  c.data.max_scale = 1.5
   c.data.val_count = 32
   c.log_every = 50
   c.checkpoint_every = 500

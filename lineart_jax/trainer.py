@@ -160,7 +160,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   source, train_idx, val_pairs = data_sources(config)
   augment = pipeline.Augment(crop=config.data.crop, flips=config.data.flips,
-                             hue=config.data.hue, min_scale=config.data.min_scale)
+                             hue=config.data.hue, min_scale=config.data.min_scale,
+                             max_scale=config.data.max_scale)
 
   train_iter = pipeline.TrainStream(
       lambda start_batch: pipeline.make_dataset(

@@ -69,27 +69,31 @@ class Augment:
 
   The same random ``crop`` x ``crop`` window of both images (a pair smaller than
   the window is padded with white paper), random horizontal and vertical flips of
-  both, a random hue rotation of the color image only.  With ``min_scale < 1`` a
-  window of ``crop / scale`` pixels (scale uniform in [min_scale, 1]) is taken
-  and downscaled to ``crop`` (INTER_AREA), teaching the network smaller drawings.
+  both, a random hue rotation of the color image only.  With ``min_scale < 1`` or
+  ``max_scale > 1`` a window of ``crop / scale`` pixels (scale uniform in
+  [min_scale, max_scale]) is taken and resized to ``crop`` (INTER_AREA down,
+  INTER_LINEAR up), teaching the network smaller drawings and thicker lines.
   """
   crop: int = 128
   flips: bool = True
   hue: bool = True
   min_scale: float = 1.0
+  max_scale: float = 1.0
 
   def __call__(self, pair: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
     color, line = pair["color"], pair["line"]
-    scale = rng.uniform(self.min_scale, 1.0) if self.min_scale < 1.0 else 1.0
-    win = max(self.crop, int(round(self.crop / scale)))
+    rescale = self.min_scale < 1.0 or self.max_scale > 1.0
+    scale = rng.uniform(self.min_scale, self.max_scale) if rescale else 1.0
+    win = max(8, int(round(self.crop / scale)))
     color, line = pad_with_paper(color, line, win)
     h, w = line.shape
     y, x = int(rng.integers(0, h - win + 1)), int(rng.integers(0, w - win + 1))
     color = np.array(color[y:y + win, x:x + win])  # copies only the window
     line = np.array(line[y:y + win, x:x + win])
     if win != self.crop:
-      color = cv2.resize(color, (self.crop, self.crop), interpolation=cv2.INTER_AREA)
-      line = cv2.resize(line, (self.crop, self.crop), interpolation=cv2.INTER_AREA)
+      interp = cv2.INTER_AREA if win > self.crop else cv2.INTER_LINEAR
+      color = cv2.resize(color, (self.crop, self.crop), interpolation=interp)
+      line = cv2.resize(line, (self.crop, self.crop), interpolation=interp)
     flip_h, flip_v, degrees = rng.random() < 0.5, rng.random() < 0.5, rng.uniform(0, 360)
     if self.flips and flip_h:
       color, line = color[:, ::-1], line[:, ::-1]
