@@ -60,6 +60,7 @@ class Conv(nn.Module):
   kernel_size: int
   stride: int
   transpose: bool = False
+  deconv_impl: str = "auto"  # see ops.conv_transpose
   use_bias: bool = True
   dtype: Any = jnp.float32
 
@@ -70,7 +71,7 @@ class Conv(nn.Module):
     kernel = self.param("kernel", kernel_init, shape, jnp.float32).astype(self.dtype)
     x = x.astype(self.dtype)
     if self.transpose:
-      y = ops.conv_transpose(x, kernel, self.stride)
+      y = ops.conv_transpose(x, kernel, self.stride, self.deconv_impl)
     else:
       y = ops.conv2d(x, kernel, self.stride)
     if self.use_bias:
@@ -110,6 +111,7 @@ class AutoEncoder(nn.Module):
   # Inference-only form for export: each BatchNorm folded into the convolution
   # before it (``fold_batchnorm`` computes the weights), so no BatchNorm layers.
   batchnorm_folded: bool = False
+  deconv_impl: str = "auto"  # transposed convolutions: ops.conv_transpose's impl
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
@@ -123,7 +125,7 @@ class AutoEncoder(nn.Module):
       features = out if bn_name is None else channels(out, self.width)
       x = Conv(features, k, stride, transpose=(kind == "deconv"),
                use_bias=bn_name is None or self.batchnorm_folded, dtype=self.dtype,
-               name=name)(x)
+               deconv_impl=self.deconv_impl, name=name)(x)
       if bn_name is not None and self.batchnorm_folded:
         x = nn.relu(x)
       elif bn_name is not None:

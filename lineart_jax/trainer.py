@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import signal
+import time
 
 import jax
 import jax.numpy as jnp
@@ -191,6 +192,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   writer = MetricWriter(workdir, active=is_main, start_step=start_step)
   chrono = Chrono(config.num_steps, config.global_batch, start_step)
   sums, count, last = {}, 0, {}
+  data_wait, data_steps = 0.0, 0  # seconds spent in next() on the loader, steps
   pending = None  # (step, device metrics) of the step dispatched last
 
   def read(pending_metrics):
@@ -210,11 +212,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     count += 1
 
   def log(step):
-    nonlocal sums, count, last
+    nonlocal sums, count, last, data_wait, data_steps
     if not count:
       return
     last = {k: v / count for k, v in sums.items()}
     rates = chrono.tick(step)  # {} on the first log: the clock starts after compiling
+    if rates and data_steps:
+      rates["data_wait_ms"] = 1000.0 * data_wait / data_steps  # per step, waiting on data
+    data_wait, data_steps = 0.0, 0
     writer.scalars(step, {**last, **rates})
     line = f"step {step:>7d}/{config.num_steps}  loss {last['loss']:.4f}"
     if rates:
@@ -239,7 +244,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   with StopSignal() as stop:
     try:
       while step < config.num_steps:
+        waited = time.perf_counter()
         batch = sharding.global_batch(next(train_iter), mesh)
+        data_wait += time.perf_counter() - waited  # > 0: the loader does not keep up
+        data_steps += 1
         state, metrics = train_step(state, batch)
         step += 1
         if pending is not None:

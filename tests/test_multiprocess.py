@@ -15,7 +15,8 @@ CONFIG = ["--config=configs/base.py", "--config.model.width=0.0625",
           "--config.data.synthetic_size=32", "--config.data.val_count=2",
           "--config.eval_size=32", "--config.log_every=1", "--config.eval_every=0",
           "--config.checkpoint_every=5", "--config.optimizer.learning_rate=1e-3"]
-LAUNCH_SCRIPTS = ["launch/local.sh", "launch/multi_gpu.sh", "launch/slurm.sbatch", ".ci/run"]
+LAUNCH_SCRIPTS = ["launch/local.sh", "launch/multi_gpu.sh", "launch/slurm.sbatch", ".ci/run",
+                  "bench/gpu.sh"]
 
 
 def _env(**extra):
