@@ -22,6 +22,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.optimizer.learning_rate = 2e-5
   c.optimizer.b1 = 0.9
   c.optimizer.b2 = 0.999
+  c.optimizer.eps = 1e-8
   c.optimizer.schedule = "constant"  # or "warmup_cosine": linear warm-up, cosine to end_lr
   c.optimizer.warmup_steps = 0
   c.optimizer.end_learning_rate = 0.0

@@ -59,9 +59,9 @@ def make_schedule(learning_rate: float, num_steps: int, schedule: str = "constan
 
 
 def make_optimizer(learning_rate: float | optax.Schedule, b1: float = 0.9,
-                   b2: float = 0.999) -> optax.GradientTransformation:
-  """optax Adam, as the seed (lr 2e-5)."""
-  return optax.adam(learning_rate, b1=b1, b2=b2)
+                   b2: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:
+  """optax Adam, as the seed (lr 2e-5, eps 1e-8)."""
+  return optax.adam(learning_rate, b1=b1, b2=b2, eps=eps)
 
 
 def create_train_state(model: AutoEncoder, optimizer: optax.GradientTransformation,

@@ -156,7 +156,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
   o = config.optimizer
   lr = make_schedule(o.learning_rate, config.num_steps, o.schedule, o.warmup_steps,
                      o.end_learning_rate)
-  optimizer = make_optimizer(lr, config.optimizer.b1, config.optimizer.b2)
+  optimizer = make_optimizer(lr, o.b1, o.b2, o.eps)
   state = create_train_state(model, optimizer, config.seed, mesh)
 
   source, train_idx, val_pairs = data_sources(config)
