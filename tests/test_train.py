@@ -10,6 +10,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import orbax.checkpoint as ocp
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -155,32 +156,23 @@ def test_incompatible_checkpoint_is_a_clear_error(tmp_path):
   assert "'width': 0.0625" in p.stderr and "'width': 0.125" in p.stderr
 
 
-def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+# A NaN loss (alpha=nan in the loss map), and an infinite learning rate: step 5's
+# loss is finite, its updated parameters are not.  Neither state is checkpointed.
+@pytest.mark.parametrize("fault,loss_finite", [("--config.loss.alpha=nan", False),
+                                               ("--config.optimizer.learning_rate=inf", True)],
+                         ids=["nan_loss", "inf_update"])
+def test_non_finite_step_stops_and_keeps_last_good_checkpoint(tmp_path, fault, loss_finite):
   p = _run(tmp_path, "--config.num_steps=4", "--config.checkpoint_every=4",
            "--config.data.synthetic_size=32")
   assert p.returncode == 0, p.stderr[-3000:]
   p = _run(tmp_path, "--config.num_steps=8", "--config.checkpoint_every=1",
-           "--config.data.synthetic_size=32", "--config.loss.alpha=nan")
-  assert p.returncode == 2
-  assert "non-finite training state at step 5 (loss nan" in p.stderr
-  steps = sorted(int(d) for d in os.listdir(tmp_path / "checkpoints") if d.isdigit())
-  assert steps[-1] == 4
-
-
-def test_non_finite_update_with_finite_loss_is_never_checkpointed(tmp_path):
-  """An infinite learning rate: step 5's loss is finite, its updated parameters are not."""
-  p = _run(tmp_path, "--config.num_steps=4", "--config.checkpoint_every=4",
-           "--config.data.synthetic_size=32")
-  assert p.returncode == 0, p.stderr[-3000:]
-  p = _run(tmp_path, "--config.num_steps=8", "--config.checkpoint_every=1",
-           "--config.data.synthetic_size=32", "--config.optimizer.learning_rate=inf")
+           "--config.data.synthetic_size=32", fault)
   assert p.returncode == 2, p.stderr[-3000:]
   match = re.search(r"non-finite training state at step 5 \(loss ([^,]+),", p.stderr)
-  assert match and np.isfinite(float(match.group(1))), p.stderr[-2000:]
+  assert match and np.isfinite(float(match.group(1))) == loss_finite, p.stderr[-2000:]
   steps = sorted(int(d) for d in os.listdir(tmp_path / "checkpoints") if d.isdigit())
   assert steps == [4]  # no checkpoint of the bad state
-  state = _saved(tmp_path, 4)
-  assert all(np.all(np.isfinite(v)) for _, v in _leaves(state))
+  assert all(np.all(np.isfinite(v)) for _, v in _leaves(_saved(tmp_path, 4)))
 
 
 def test_unknown_config_key_is_rejected(tmp_path):
