@@ -68,6 +68,23 @@ def _leaves(tree, prefix=""):
     yield prefix, np.asarray(tree)
 
 
+def _kill_after_checkpoint(workdir, step, *extra):
+  """Starts a run and SIGKILLs it once checkpoint ``step`` exists."""
+  proc = _start(workdir, *extra)
+  _wait_for(workdir / "checkpoints" / str(step), proc)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait(timeout=60)
+  assert proc.returncode == -signal.SIGKILL
+
+
+def _assert_same_params(workdir_a, workdir_b, step):
+  a, b = dict(_leaves(_saved(workdir_a, step))), dict(_leaves(_saved(workdir_b, step)))
+  assert a.keys() == b.keys() and len(a) > 10
+  for k in a:
+    np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+  assert int(b["/step"]) == step
+
+
 def test_sigkill_resume_is_bitwise_exact(tmp_path):
   # Steps are slowed by generating large synthetic illustrations, so the kill
   # lands well before step 40.
@@ -78,11 +95,7 @@ def test_sigkill_resume_is_bitwise_exact(tmp_path):
   assert p.returncode == 0, p.stderr[-3000:]
 
   killed = tmp_path / "killed"
-  proc = _start(killed, *slow)
-  _wait_for(killed / "checkpoints" / "20", proc)
-  proc.send_signal(signal.SIGKILL)
-  proc.wait(timeout=60)
-  assert proc.returncode == -signal.SIGKILL
+  _kill_after_checkpoint(killed, 20, *slow)
   ckpts = killed / "checkpoints"
   assert not (ckpts / "40").exists()
   # What a SIGKILL during a save leaves: an unfinished temporary step folder.
@@ -93,11 +106,7 @@ def test_sigkill_resume_is_bitwise_exact(tmp_path):
   p = _run(killed, *slow)
   assert p.returncode == 0, p.stderr[-3000:]
   assert "resumed from" in p.stderr
-  a, b = dict(_leaves(_saved(straight, 40))), dict(_leaves(_saved(killed, 40)))
-  assert a.keys() == b.keys() and len(a) > 10
-  for k in a:
-    np.testing.assert_array_equal(a[k], b[k], err_msg=k)
-  assert int(b["/step"]) == 40
+  _assert_same_params(straight, killed, 40)
 
 
 def test_resumes_across_worker_counts_see_the_uninterrupted_batches(tmp_path):
@@ -113,17 +122,12 @@ def test_resumes_across_worker_counts_see_the_uninterrupted_batches(tmp_path):
   assert p.returncode == 0, p.stderr[-3000:]
   resumed = tmp_path / "resumed"
   for workers, stop_after in ((2, 10), (0, 20)):
-    proc = _start(resumed, *slow, f"--config.data.workers={workers}")
-    _wait_for(resumed / "checkpoints" / str(stop_after), proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    _kill_after_checkpoint(resumed, stop_after, *slow, f"--config.data.workers={workers}")
     assert not (resumed / "checkpoints" / "30").exists()
   p = _run(resumed, *slow)
   assert p.returncode == 0, p.stderr[-3000:]
   assert "data position restored from Grain's state" in p.stderr
-  a, b = dict(_leaves(_saved(straight, 30))), dict(_leaves(_saved(resumed, 30)))
-  for k in a:
-    np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+  _assert_same_params(straight, resumed, 30)
   lines = [json.loads(l) for l in open(resumed / "metrics.jsonl")]
   logged = [l["step"] for l in lines if "loss" in l]  # training lines (not evaluation's)
   assert logged == sorted(set(logged)) and logged[-1] == 30  # each step once, in order
