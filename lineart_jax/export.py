@@ -27,6 +27,7 @@ import sys
 from absl import app, flags
 
 import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
+from lineart_jax.tiling import pad_to_multiple  # noqa: F401  (for callers of the artifacts)
 
 flags.DEFINE_string("workdir", None, "Training workdir (its latest checkpoint).")
 flags.DEFINE_string("checkpoint", None, "A checkpoint step folder or checkpoints/ folder.")
@@ -38,17 +39,6 @@ flags.DEFINE_enum("dtype", "float32", ["float32", "float16"], "Compute dtype.")
 FLAGS = flags.FLAGS
 
 OPSET = 21
-STRIDE = 8
-
-
-def pad_to_multiple(images, multiple: int = STRIDE):
-  """(images edge-padded at the bottom/right to multiples of ``multiple``, (H, W)):
-  what the model does itself, for callers of an exported artifact."""
-  import numpy as np
-  h, w = images.shape[-3:-1]
-  ph, pw = -h % multiple, -w % multiple
-  pads = [(0, 0)] * (images.ndim - 3) + [(0, ph), (0, pw), (0, 0)]
-  return np.pad(images, pads, mode="edge"), (h, w)
 
 
 def inference_function(width: float, variables: dict, dtype: str = "float32"):

@@ -8,8 +8,9 @@ bin as the pixel itself, with ``bins`` equal bins over [0, 1].  White pixels
 weigh 1, and "white" means at least ``white`` (default 0.95): paper in real line
 art (JPEG, scans, anti-aliased exports) sits at 0.94-0.99, and with an exact-1.0
 test every paper pixel would land in the top bin with a large share and weigh
-about 0.21, so ink on paper would barely be penalised.  Thin lines (a small share of their neighbourhood) keep weight 1; large
-uniform dark areas fall to ``alpha / e + beta`` (0.21 for the paper's values).
+about 0.21, so ink on paper would barely be penalised.  Thin lines (a small
+share of their neighbourhood) keep weight 1; large uniform dark areas fall to
+``alpha / e + beta`` (0.21 for the paper's values).
 """
 
 from __future__ import annotations

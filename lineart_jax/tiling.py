@@ -36,6 +36,19 @@ def round_up(n: int, k: int = STRIDE_PRODUCT) -> int:
   return -(-n // k) * k
 
 
+def pad_to_multiple(images: np.ndarray, multiple: int = STRIDE_PRODUCT
+                    ) -> tuple[np.ndarray, tuple[int, int]]:
+  """(images (..., H, W, C) edge-padded at the bottom/right to multiples of
+  ``multiple``, their (H, W)): what ``AutoEncoder`` does for an untiled call, and
+  what callers of an exported model must do (they take multiples of 8)."""
+  h, w = images.shape[-3:-1]
+  ph, pw = -h % multiple, -w % multiple
+  if ph or pw:
+    pads = [(0, 0)] * (images.ndim - 3) + [(0, ph), (0, pw), (0, 0)]
+    images = np.pad(images, pads, mode="edge")
+  return images, (h, w)
+
+
 def window_starts(length: int, tile: int, margin: int = MARGIN) -> list[int]:
   """Starts (multiples of 8) of windows covering ``length`` (already padded to 8)."""
   if length <= tile:
@@ -82,10 +95,8 @@ def predict_tiled(image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]
   """
   if tile % STRIDE_PRODUCT:
     raise ValueError(f"tile {tile} must be a multiple of {STRIDE_PRODUCT}")
-  h, w = image.shape[:2]
-  h8, w8 = round_up(h), round_up(w)
-  if (h8, w8) != (h, w):
-    image = np.pad(image, ((0, h8 - h), (0, w8 - w), (0, 0)), mode="edge")
+  image, (h, w) = pad_to_multiple(image)
+  h8, w8 = image.shape[:2]
   th, tw = min(tile, h8), min(tile, w8)
   out = np.empty((h8, w8), np.float32)
   jobs = list(tiles(h, w, tile))

@@ -92,9 +92,9 @@ def init_from(state, config, optimizer, mesh):
   from lineart_jax.pretrained import load_weights
   saved_model, variables, what = load_weights(config.init_from)
   if saved_model != model_config(config):
-    raise IncompatibleCheckpointError(f"init_from={config.init_from!r}: {what} is model {saved_model}, but the "
-                     f"config asks for {model_config(config)}; set --config.model.width="
-                     f"{saved_model.get('width')}")
+    raise IncompatibleCheckpointError(
+        f"init_from={config.init_from!r}: {what} is model {saved_model}, but the config "
+        f"asks for {model_config(config)}; set --config.model.width={saved_model.get('width')}")
   params = jax.tree.map(jnp.asarray, variables["params"])
   new = state.replace(params=params, batch_stats=jax.tree.map(jnp.asarray,
                                                               variables["batch_stats"]),
