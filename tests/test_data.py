@@ -134,6 +134,31 @@ def test_synthetic_is_deterministic_aligned_and_varied(tmp_path):
   np.testing.assert_array_equal(read_line(pairs[1].line), synthetic.make_pair(0, 1, 64)[1])
 
 
+def test_synthetic_lines_are_a_layer_over_the_fills():
+  """Lines are composited over the painted fills (Normal, Multiply, faint), and
+  paint laid on top hides them in the color image only where it is painted."""
+  canvas = synthetic.Canvas(np.random.default_rng(0), 32)
+  canvas.color[:] = 200.0
+  alpha, box = canvas.stroke_mask(np.array([[4.0, 16.0], [28.0, 16.0]]), np.array([3.0, 3.0]))
+  canvas.ink(alpha, box, np.full(3, 50.0), 0.0)
+  on = (slice(32, 33), slice(20, 30))  # supersampled pixels on the line
+  normal, faint = canvas.color_image(False, 1.0), canvas.color_image(False, 0.5)
+  multiply = canvas.color_image(True, 1.0)
+  np.testing.assert_allclose(normal[on], 50.0, atol=1e-3)
+  np.testing.assert_allclose(faint[on], 125.0, atol=1e-3)
+  np.testing.assert_allclose(multiply[on], 200.0 * 50.0 / 255.0, atol=1e-3)
+  np.testing.assert_allclose(canvas.line[on], 0.0, atol=1e-3)
+  canvas.color[:] = 90.0  # repainting the fill layer leaves the lines on top
+  np.testing.assert_allclose(canvas.color_image(False, 1.0)[on], 50.0, atol=1e-3)
+  cover = np.zeros((64, 64), np.float32)
+  cover[:, :40] = 1.0  # an opaque sparkle over the left part of the line
+  canvas.paint(cover, np.full(3, 255.0))
+  result = canvas.color_image(False, 1.0)
+  np.testing.assert_allclose(result[32, 20:30], 255.0, atol=1e-3)
+  np.testing.assert_allclose(result[32, 44:54], 50.0, atol=1e-3)
+  np.testing.assert_allclose(canvas.line[32, 20:30], 0.0, atol=1e-3)  # still line art
+
+
 def _write(path, img):
   os.makedirs(os.path.dirname(path), exist_ok=True)
   assert cv2.imwrite(path, img if img.ndim == 2 else img[..., ::-1])

@@ -5,16 +5,22 @@ The built-in dataset: a fresh install trains with no data, and the shipped model
 (seed, index) only.  What it draws is what real illustrations have and simpler
 generators lack (each was a failure of a model trained without it):
 
-* **line weights and media**: anti-aliased hairlines (0.5 px), even technical-pen
-  lines, pressure-tapered brush strokes up to 9 px, solid ink areas (pupils,
-  accents) that belong to the line art, sketchy pencil lines (gray, grainy,
-  several offset passes), lines in a darker shade of the fill beside them;
+* **line weights, tones and media**: anti-aliased hairlines (0.5 px), even
+  technical-pen lines, pressure-tapered brush strokes up to 12 px, flat
+  near-black ink areas (pupils, sunglasses, accents) that belong to the line art,
+  sketchy pencil lines (gray, grainy, several offset passes), light and tinted
+  ink (gray in the target), lines in a darker shade of the fill beside them (as
+  dark as their tone in the target);
 * **structure**: closed shapes filled like a paint bucket (later shapes hide the
   lines they cover), some color boundaries with no line, short fold strokes
-  inside regions, hair as bundles of long thin curves ending in points;
+  inside regions, hair as bundles of long thin curves ending in points, frills
+  (scalloped edges with a fold into each scallop), many small shapes;
 * **coloring that is not line art**: cel shadows, soft airbrush shading,
-  highlights, blush hatching, sparkles, large black/dark areas with lines inside,
-  white/near-white backgrounds as well as busy, textured ones with no lines;
+  highlights, blush hatching, sparkles, dark (never flat-black) fills with lines
+  inside, white/near-white backgrounds as well as busy, textured ones with no
+  lines; fills painted as a colorist or a colorization network leaves them
+  (bleeding across boundaries, broad or blotchy texture, speckle in dark areas)
+  under lines laid on top in Normal or Multiply mode, now and then faint;
 * **degradations of the color image only**: resampling blur and JPEG (quality
   60-95).
 
@@ -55,7 +61,9 @@ class Canvas:
 
   def __init__(self, rng: np.random.Generator, size: int):
     self.rng, self.size, self.s = rng, size * SUPERSAMPLE, float(SUPERSAMPLE)
-    self.color = np.zeros((self.size, self.size, 3), np.float32)
+    self.color = np.zeros((self.size, self.size, 3), np.float32)  # fills, shading, effects
+    self.ink_rgb = np.zeros((self.size, self.size, 3), np.float32)  # the lines' own layer
+    self.ink_alpha = np.zeros((self.size, self.size), np.float32)
     self.line = np.full((self.size, self.size), 255.0, np.float32)
 
   # -- coverage masks --------------------------------------------------------
@@ -106,6 +114,7 @@ class Canvas:
     view = self.color[box]
     view *= 1.0 - a
     view += a * np.asarray(rgb, np.float32)
+    self.ink_alpha[box] *= 1.0 - alpha  # paint laid on top hides the lines in the color image
 
   def cover_lines(self, alpha: np.ndarray) -> None:
     """An opaque shape on top hides the lines beneath it."""
@@ -114,14 +123,31 @@ class Canvas:
   def ink(self, alpha: np.ndarray, box, rgb, gray: float, opacity: float = 1.0) -> None:
     """A line: the same coverage in the color image (``rgb``) and the line art."""
     a = alpha * opacity
-    self.paint(a, rgb, box)
+    ink_a, ink_rgb = self.ink_alpha[box], self.ink_rgb[box]
+    ink_rgb *= (ink_a * (1.0 - a))[..., None]
+    ink_rgb += a[..., None] * np.asarray(rgb, np.float32)
+    ink_a *= 1.0 - a
+    ink_a += a
+    ink_rgb /= np.maximum(ink_a, 1e-6)[..., None]  # stored un-premultiplied
     view = self.line[box]
     view *= 1.0 - a
     view += gray * a
 
-  def result(self) -> tuple[np.ndarray, np.ndarray]:
+  def color_image(self, multiply: bool, strength: float) -> np.ndarray:
+    """The fill layer with the line layer on top, at ``strength`` opacity.
+
+    ``multiply`` darkens the fill by the line color, as a line layer in Multiply
+    mode does; otherwise the lines are laid over it (Normal mode).
+    """
+    a = (self.ink_alpha * strength)[..., None]
+    over = self.color * (self.ink_rgb / 255.0) if multiply else self.ink_rgb
+    return self.color * (1.0 - a) + over * a
+
+  def result(self, multiply: bool = False, strength: float = 1.0
+             ) -> tuple[np.ndarray, np.ndarray]:
     out = self.size // SUPERSAMPLE
-    color = cv2.resize(self.color, (out, out), interpolation=cv2.INTER_AREA)
+    color = cv2.resize(self.color_image(multiply, strength), (out, out),
+                       interpolation=cv2.INTER_AREA)
     line = cv2.resize(self.line, (out, out), interpolation=cv2.INTER_AREA)
     return color, line
 
@@ -130,7 +156,7 @@ class Canvas:
 def _blob(rng, size: float, center=None, radius=None) -> np.ndarray:
   """A smooth closed outline: polar radius with a few random harmonics."""
   center = rng.uniform(0.1, 0.9, 2) * size if center is None else center
-  radius = rng.uniform(0.06, 0.3) * size if radius is None else radius
+  radius = np.exp(rng.uniform(np.log(0.03), np.log(0.3))) * size if radius is None else radius
   aspect = rng.uniform(0.5, 1.5)
   theta = np.linspace(0, 2 * np.pi, 96, endpoint=False)
   r = np.ones_like(theta)
@@ -184,10 +210,14 @@ class Pen:
   def __init__(self, rng):
     self.rng = rng
     self.medium = rng.choice(["ink", "ink", "brush", "pencil", "hairline"])
-    lo, hi = {"ink": (0.7, 2.5), "brush": (1.5, 9.0), "pencil": (0.6, 1.6),
+    lo, hi = {"ink": (0.5, 2.2), "brush": (1.5, 12.0), "pencil": (0.5, 1.5),
               "hairline": (0.4, 1.0)}[self.medium]
     self.lo, self.hi = lo, hi
-    self.gray = float(rng.uniform(90, 160) if self.medium == "pencil"
+    # Ink tone of the target: black ink, light ink (sketches inked lightly, tinted
+    # ink read as gray) or pencil; the color image's lines follow it.
+    self.gray = float(rng.uniform(90, 170) if self.medium == "pencil"
+                      else rng.uniform(0, 40) if self.medium == "brush"
+                      else rng.uniform(40, 130) if rng.uniform() < 0.4
                       else rng.uniform(0, 60))
     self.colored = rng.uniform() < 0.45  # lines take a darker shade of the fill beside them
 
@@ -202,10 +232,11 @@ class Pen:
       kind = {"brush": "taper", "pencil": "pressure"}.get(self.medium, rng.choice(
           ["even", "pressure", "taper"]))
     passes = int(rng.integers(1, 4)) if self.medium == "pencil" else 1
-    gray = float(np.clip(self.gray + rng.normal(0, 10), 0, 200))
-    if fill is not None and self.colored and rng.uniform() < 0.8:
-      rgb = np.clip(np.asarray(fill) * rng.uniform(0.25, 0.6), 0, 255)
-    elif fill is not None and rng.uniform() < 0.08:  # a line almost the fill's color
+    gray = float(np.clip(self.gray + rng.normal(0, 15), 0, 200))
+    if fill is not None and self.colored and rng.uniform() < 0.8:  # as dark as its tone
+      shade = np.clip(0.2 + 0.6 * gray / 255.0 + rng.normal(0, 0.08), 0.15, 0.9)
+      rgb = np.clip(np.asarray(fill) * shade, 0, 255)
+    elif fill is not None and rng.uniform() < 0.03:  # a line almost the fill's color
       rgb = np.clip(np.asarray(fill) * rng.uniform(0.8, 0.92), 0, 255)
     else:
       rgb = np.full(3, gray * rng.uniform(0.7, 1.0), np.float32)
@@ -255,9 +286,9 @@ def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   """A filled closed shape with its shading, outline, folds and effects."""
   pts = _blob(rng, size)
   u = rng.uniform()
-  dark = u < 0.15
-  fill = (_rgb(rng, 5, 70) if dark else
-          np.clip(rng.uniform(225, 255) - _rgb(rng, 0, 15), 0, 255) if u < 0.3
+  dark = u < 0.22  # dark fills stay above pure black: flat pure black is ink (_ink_spot)
+  fill = (_rgb(rng, 22, 85) if dark else
+          np.clip(rng.uniform(225, 255) - _rgb(rng, 0, 15), 0, 255) if u < 0.35
           else _rgb(rng, 40, 255))
   alpha = canvas.region(pts)
   canvas.paint(alpha, fill)
@@ -279,7 +310,12 @@ def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
     canvas.paint(hl, np.clip(fill * 1.35 + 50, 0, 255))
   if rng.uniform() < 0.87:  # outline (else: a color boundary with no line)
     pen.draw(canvas, _closed(pts), fill)
-  for _ in range(int(rng.integers(0, 4))):  # short fold strokes inside the shape
+  if dark and rng.uniform() < 0.6:  # painted folds and sheen on dark cloth
+    c = pts.mean(0)
+    _painted_strokes(canvas, rng, alpha, fill, [
+        _curve(rng, c + rng.normal(0, 0.06, 2) * size, rng.uniform(0.03, 0.15) * size)
+        for _ in range(int(rng.integers(2, 8)))])
+  for _ in range(int(rng.integers(0, 4 if not dark else 7))):  # short fold strokes inside
     i = int(rng.integers(len(pts)))
     start = pts[i] + (pts.mean(0) - pts[i]) * rng.uniform(0.05, 0.3)
     inward = np.arctan2(*(pts.mean(0) - start)[::-1]) + rng.normal(0, 0.6)
@@ -292,7 +328,7 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   root = rng.uniform(0.2, 0.8, 2) * size
   direction = rng.uniform(0, 2 * np.pi)
   length = rng.uniform(0.2, 0.6) * size
-  fill = _rgb(rng, 20, 250)
+  fill = _rgb(rng, 22, 85) if rng.uniform() < 0.35 else _rgb(rng, 20, 250)
   spread = rng.uniform(0.15, 0.4) * size
   d = np.array([np.cos(direction), np.sin(direction)])
   n = np.array([-d[1], d[0]])
@@ -308,19 +344,71 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   canvas.cover_lines(alpha)
   if rng.uniform() < 0.6:  # shaded strands of the mass
     canvas.paint(alpha * canvas.region(hull + n * rng.uniform(2, 8)), fill * 0.75)
+  if rng.uniform() < 0.7:  # painted streaks between the strands: coloring, not line art
+    _painted_strokes(canvas, rng, alpha, fill, [
+        _curve(rng, root + n * rng.uniform(-1, 1) * spread / 2, length * rng.uniform(0.3, 1.0),
+               direction + rng.normal(0, 0.2), bend=0.2)
+        for _ in range(int(rng.integers(4, 16)))])
   w = pen.width()
   for strand in strands:
     pen.draw(canvas, strand, fill, w * rng.uniform(0.6, 1.1), "point")
 
 
+def _painted_strokes(canvas: Canvas, rng, inside: np.ndarray, fill, curves) -> None:
+  """Tapered shading and highlight strokes painted inside ``inside`` (a coverage
+  mask): thin and dark like lines, but paint, so absent from the line art."""
+  for pts in curves:
+    width = float(np.exp(rng.uniform(np.log(0.8), np.log(6.0))))
+    alpha, box = canvas.stroke_mask(pts, _width_profile(rng, len(pts), width, "point"))
+    if not alpha.size:
+      continue
+    if rng.uniform() < 0.5:
+      alpha = cv2.GaussianBlur(alpha, (0, 0), float(rng.uniform(0.5, 1.5)) * canvas.s)
+    tone = (np.asarray(fill) * rng.uniform(0.35, 0.75) if rng.uniform() < 0.65
+            else np.minimum(np.asarray(fill) + rng.uniform(40, 110), 255))
+    canvas.paint(alpha * inside[box] * rng.uniform(0.5, 1.0), tone, box)
+
+
+def _frill(canvas: Canvas, pen: Pen, rng, size: int) -> None:
+  """A frilled band (lace, ruffles): a scalloped edge along a curve, with a short
+  fold line into each scallop; dense small line work over a light fill."""
+  base = _curve(rng, rng.uniform(0.1, 0.9, 2) * size, rng.uniform(0.15, 0.6) * size, bend=0.2)
+  tangent = np.gradient(base, axis=0)
+  normal = np.stack([-tangent[:, 1], tangent[:, 0]], 1)
+  normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-6)
+  depth = rng.uniform(0.015, 0.05) * size
+  length = float(np.sum(np.linalg.norm(np.diff(base, axis=0), axis=1)))
+  scallops = max(3, int(length / (depth * rng.uniform(1.0, 2.5))))
+  t = np.linspace(0, 1, len(base))
+  dense = np.linspace(0, 1, scallops * 12)
+  base_d = np.stack([np.interp(dense, t, base[:, k]) for k in range(2)], 1)
+  normal_d = np.stack([np.interp(dense, t, normal[:, k]) for k in range(2)], 1)
+  bulge = 0.55 + 0.45 * np.abs(np.sin(np.pi * dense * scallops))
+  edge = base_d + normal_d * depth * bulge[:, None]
+  fill = np.clip(rng.uniform(200, 255) - _rgb(rng, 0, 40), 0, 255)
+  band = np.concatenate([base_d, edge[::-1]])
+  alpha = canvas.region(band)
+  canvas.paint(alpha, fill)
+  canvas.cover_lines(alpha)
+  w = pen.width() * rng.uniform(0.5, 0.9)
+  pen.draw(canvas, edge, fill, w)
+  if rng.uniform() < 0.7:
+    pen.draw(canvas, base_d, fill, w)
+  for k in range(scallops - 1):  # a fold where two scallops meet
+    i = int((k + 1) * 12)
+    pen.draw(canvas, np.stack([edge[i], edge[i] + (base_d[i] - edge[i]) * rng.uniform(0.3, 0.8)]),
+             fill, w * 0.7, "point")
+
+
 def _ink_spot(canvas: Canvas, pen: Pen, rng, size: int) -> None:
-  """A solid ink area drawn as line art (a pupil, a dark accent): black in both
-  images, with a white catch-light that is paper in both."""
+  """A solid ink area drawn as line art (a pupil, sunglasses, a dark accent): flat
+  near-black in both images, with a white catch-light that is paper in both.
+  Dark fills (``_shape``) are lighter and shaded, so the two can be told apart."""
+  del pen
   c = rng.uniform(0.1, 0.9, 2) * size
-  alpha = canvas.region(_blob(rng, size, c, rng.uniform(0.01, 0.06) * size))
-  gray = min(pen.gray, 60.0)
-  canvas.ink(alpha, (slice(None), slice(None)), np.full(3, gray * rng.uniform(0.6, 1.0)),
-             gray)
+  alpha = canvas.region(_blob(rng, size, c, rng.uniform(0.01, 0.1) * size))
+  gray = float(rng.uniform(0, 22))
+  canvas.ink(alpha, (slice(None), slice(None)), np.full(3, gray), gray)
   if rng.uniform() < 0.6:
     light = canvas.region(_blob(rng, size, c + rng.normal(0, 0.01, 2) * size,
                                 rng.uniform(0.003, 0.02) * size)) * alpha
@@ -367,15 +455,39 @@ def _degrade(color: np.ndarray, rng) -> np.ndarray:
   return np.ascontiguousarray(color)
 
 
+def _paint_like_colorist(canvas: Canvas, rng) -> None:
+  """Fills as a painter or a colorization network leaves them, under sharp lines.
+
+  Colors bleed across their boundaries (blur of the fill layer only), carry
+  low-frequency texture, and the lines sit on top, often in Multiply mode and
+  sometimes faint (the line layer at part opacity); the line art stays the same.
+  """
+  s = canvas.size
+  if rng.uniform() < 0.6:  # texture: tint and brightness variation, broad or blotchy
+    cells = int(rng.integers(3, 13) if rng.uniform() < 0.5 else rng.integers(16, 72))
+    noise = rng.normal(0, rng.uniform(0.04, 0.25), (cells, cells, 3)).astype(np.float32)
+    canvas.color *= 1.0 + cv2.resize(noise, (s, s), interpolation=cv2.INTER_CUBIC)
+  if rng.uniform() < 0.3:  # speckle, strongest in dark areas (colorization artifacts)
+    speck = rng.normal(0, rng.uniform(4, 20), (s, s, 3)).astype(np.float32)
+    speck = cv2.GaussianBlur(speck, (0, 0), float(rng.uniform(0.5, 1.5)) * canvas.s)
+    canvas.color += speck * (1.5 - canvas.color.mean(2, keepdims=True) / 255.0)
+  if rng.uniform() < 0.45:  # color bleeding across boundaries
+    canvas.color[:] = cv2.GaussianBlur(canvas.color, (0, 0), float(rng.uniform(0.4, 2.0)) * canvas.s)
+  np.clip(canvas.color, 0, 255, out=canvas.color)
+
+
 def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
   """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index)."""
   rng = np.random.default_rng([seed, index])
   canvas = Canvas(rng, size)
   _background(canvas, rng, size)
   pen = Pen(rng)
-  for _ in range(int(rng.integers(3, 9))):
-    if rng.uniform() < 0.2:
+  for _ in range(int(rng.integers(4, 14))):
+    u = rng.uniform()
+    if u < 0.2:
       _hair(canvas, pen, rng, size)
+    elif u < 0.32:
+      _frill(canvas, pen, rng, size)
     else:
       _shape(canvas, pen, rng, size)
   for _ in range(int(rng.integers(0, 6))):  # loose strokes: hair tips, folds, details
@@ -387,7 +499,10 @@ def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.nd
     _blush(canvas, rng, size)
   for _ in range(int(rng.integers(0, 4)) if rng.uniform() < 0.25 else 0):
     _sparkle(canvas, rng, size)
-  color, line = canvas.result()
+  _paint_like_colorist(canvas, rng)
+  multiply = bool(rng.uniform() < 0.5)
+  strength = float(rng.uniform(0.6, 0.95)) if rng.uniform() < 0.15 else 1.0
+  color, line = canvas.result(multiply, strength)
   color = _degrade(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng)
   return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
 
