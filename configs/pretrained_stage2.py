@@ -19,7 +19,7 @@ stage1 = sibling(__file__, "pretrained")
 def get_config():
   c = stage1.get_config()
   c.init_from = "runs/pretrained"
-  c.num_steps = 2500
+  c.num_steps = 1000
   c.optimizer.learning_rate = 5e-4
   c.optimizer.warmup_steps = 100
   c.data.root = "data/syn384_v2_packed"

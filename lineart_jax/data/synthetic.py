@@ -406,7 +406,7 @@ def _ink_spot(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   Dark fills (``_shape``) are lighter and shaded, so the two can be told apart."""
   del pen
   c = rng.uniform(0.1, 0.9, 2) * size
-  alpha = canvas.region(_blob(rng, size, c, rng.uniform(0.01, 0.1) * size))
+  alpha = canvas.region(_blob(rng, size, c, rng.uniform(0.01, 0.07) * size))
   gray = float(rng.uniform(0, 22))
   canvas.ink(alpha, (slice(None), slice(None)), np.full(3, gray), gray)
   if rng.uniform() < 0.6:
@@ -493,7 +493,7 @@ def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.nd
   for _ in range(int(rng.integers(0, 6))):  # loose strokes: hair tips, folds, details
     start = rng.uniform(0, 1, 2) * size
     pen.draw(canvas, _curve(rng, start, rng.uniform(0.05, 0.5) * size), None)
-  for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.3 else 0):
+  for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.2 else 0):
     _ink_spot(canvas, pen, rng, size)
   if rng.uniform() < 0.25:
     _blush(canvas, rng, size)
