@@ -2,7 +2,10 @@
 
 Width 1/4 (1.1 M parameters, 4.4 MB), 128x128 crops of 384-px synthetic
 illustrations (randomly rescaled by 0.5-1.5 for thin and thick lines), Adam with warm-up and
-cosine decay.  Generate and pack the data first (see README, "Shipped model"):
+cosine decay.  Stage 1 of the shipped model; stage 2 is ``configs/pretrained_stage2.py``.
+Generate and pack the data first (see README, "The shipped model"; the shipped
+stage 1 saw the generator as of commit 77284ef, ``git show
+77284ef:lineart_jax/data/synthetic.py``):
 
   python -m lineart_jax.data.synthetic data/syn384 --count 3200 --size 384 --workers 2
   python -m lineart_jax.data.prepare data/syn384 --out data/syn384_packed
