@@ -26,3 +26,11 @@ def test_other_configs_change_only_what_differs():
     assert c.keys() == base.keys()
     assert {k for k in base if c[k] != base[k]} == changed, name
   assert _load("throughput").model.dtype == "bfloat16"
+
+
+def test_shipped_recipe_stage2_fine_tunes_stage1():
+  stage1, stage2 = _load("pretrained").to_dict(), _load("pretrained_stage2").to_dict()
+  assert {k for k in stage1 if stage2[k] != stage1[k]} == {"init_from", "num_steps", "optimizer",
+                                                            "data"}
+  assert stage2["init_from"] == "runs/pretrained" and stage2["model"] == stage1["model"]
+  assert stage2["data"]["root"] != stage1["data"]["root"]
