@@ -400,11 +400,10 @@ def _frill(canvas: Canvas, pen: Pen, rng, size: int) -> None:
              fill, w * 0.7, "point")
 
 
-def _ink_spot(canvas: Canvas, pen: Pen, rng, size: int) -> None:
+def _ink_spot(canvas: Canvas, rng, size: int) -> None:
   """A solid ink area drawn as line art (a pupil, sunglasses, a dark accent): flat
   near-black in both images, with a white catch-light that is paper in both.
   Dark fills (``_shape``) are lighter and shaded, so the two can be told apart."""
-  del pen
   c = rng.uniform(0.1, 0.9, 2) * size
   alpha = canvas.region(_blob(rng, size, c, rng.uniform(0.01, 0.07) * size))
   gray = float(rng.uniform(0, 22))
@@ -494,7 +493,7 @@ def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.nd
     start = rng.uniform(0, 1, 2) * size
     pen.draw(canvas, _curve(rng, start, rng.uniform(0.05, 0.5) * size), None)
   for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.2 else 0):
-    _ink_spot(canvas, pen, rng, size)
+    _ink_spot(canvas, rng, size)
   if rng.uniform() < 0.25:
     _blush(canvas, rng, size)
   for _ in range(int(rng.integers(0, 4)) if rng.uniform() < 0.25 else 0):
