@@ -379,8 +379,9 @@ def _frill(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   depth = rng.uniform(0.015, 0.05) * size
   length = float(np.sum(np.linalg.norm(np.diff(base, axis=0), axis=1)))
   scallops = max(3, int(length / (depth * rng.uniform(1.0, 2.5))))
+  per_scallop = 12  # samples of the edge per scallop
   t = np.linspace(0, 1, len(base))
-  dense = np.linspace(0, 1, scallops * 12)
+  dense = np.linspace(0, 1, scallops * per_scallop)
   base_d = np.stack([np.interp(dense, t, base[:, k]) for k in range(2)], 1)
   normal_d = np.stack([np.interp(dense, t, normal[:, k]) for k in range(2)], 1)
   bulge = 0.55 + 0.45 * np.abs(np.sin(np.pi * dense * scallops))
@@ -395,7 +396,7 @@ def _frill(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   if rng.uniform() < 0.7:
     pen.draw(canvas, base_d, fill, w)
   for k in range(scallops - 1):  # a fold where two scallops meet
-    i = int((k + 1) * 12)
+    i = (k + 1) * per_scallop
     pen.draw(canvas, np.stack([edge[i], edge[i] + (base_d[i] - edge[i]) * rng.uniform(0.3, 0.8)]),
              fill, w * 0.7, "point")
 
@@ -454,12 +455,13 @@ def _degrade(color: np.ndarray, rng) -> np.ndarray:
   return np.ascontiguousarray(color)
 
 
-def _paint_like_colorist(canvas: Canvas, rng) -> None:
+def _paint_like_colorist(canvas: Canvas, rng) -> tuple[bool, float]:
   """Fills as a painter or a colorization network leaves them, under sharp lines.
 
   Colors bleed across their boundaries (blur of the fill layer only), carry
-  low-frequency texture, and the lines sit on top, often in Multiply mode and
-  sometimes faint (the line layer at part opacity); the line art stays the same.
+  texture and speckle; returns how the line layer sits on top (``multiply``,
+  ``strength``: Multiply mode half the time, now and then faint), for
+  ``Canvas.result``.  The line art stays the same.
   """
   s = canvas.size
   if rng.uniform() < 0.6:  # texture: tint and brightness variation, broad or blotchy
@@ -471,8 +473,12 @@ def _paint_like_colorist(canvas: Canvas, rng) -> None:
     speck = cv2.GaussianBlur(speck, (0, 0), float(rng.uniform(0.5, 1.5)) * canvas.s)
     canvas.color += speck * (1.5 - canvas.color.mean(2, keepdims=True) / 255.0)
   if rng.uniform() < 0.45:  # color bleeding across boundaries
-    canvas.color[:] = cv2.GaussianBlur(canvas.color, (0, 0), float(rng.uniform(0.4, 2.0)) * canvas.s)
+    sigma = float(rng.uniform(0.4, 2.0)) * canvas.s
+    canvas.color[:] = cv2.GaussianBlur(canvas.color, (0, 0), sigma)
   np.clip(canvas.color, 0, 255, out=canvas.color)
+  multiply = bool(rng.uniform() < 0.5)
+  strength = float(rng.uniform(0.6, 0.95)) if rng.uniform() < 0.15 else 1.0
+  return multiply, strength
 
 
 def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -498,10 +504,7 @@ def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.nd
     _blush(canvas, rng, size)
   for _ in range(int(rng.integers(0, 4)) if rng.uniform() < 0.25 else 0):
     _sparkle(canvas, rng, size)
-  _paint_like_colorist(canvas, rng)
-  multiply = bool(rng.uniform() < 0.5)
-  strength = float(rng.uniform(0.6, 0.95)) if rng.uniform() < 0.15 else 1.0
-  color, line = canvas.result(multiply, strength)
+  color, line = canvas.result(*_paint_like_colorist(canvas, rng))
   color = _degrade(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng)
   return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
 
