@@ -37,6 +37,7 @@ def get_config() -> ml_collections.ConfigDict:
 
   c.init_from = ""              # "" = random init; "pretrained" = the shipped weights,
                                 # or a workdir / checkpoint folder (params and BatchNorm)
+                                # or a folder of weights in the shipped format
 
   c.data = ml_collections.ConfigDict()
   c.data.root = ""              # "" = built-in synthetic illustrations; else packed

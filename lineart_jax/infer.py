@@ -166,7 +166,9 @@ def main(argv=None) -> int:
   p.add_argument("inputs", nargs="+", help="image files, folders or globs")
   src = p.add_mutually_exclusive_group()
   src.add_argument("--workdir", help="training workdir (its latest checkpoint)")
-  src.add_argument("--checkpoint", help="a checkpoint step folder or checkpoints/ folder")
+  src.add_argument("--checkpoint", help="a checkpoint step folder, checkpoints/ folder, or a "
+                   "folder of weights in the shipped format "
+                   "(python -m lineart_jax.pretrained RUN --out DIR)")
   src.add_argument("--model", help="an exported .onnx file (lineart_jax.export), run in "
                    "onnxruntime")
   src.add_argument("--pretrained", action="store_true",

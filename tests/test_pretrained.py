@@ -89,3 +89,18 @@ def test_init_from_another_width_is_a_clear_error(tmp_path):
                      cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300)
   assert p.returncode != 0
   assert f"--config.model.width={model_cfg['width']}" in p.stderr
+
+
+def test_weights_in_the_shipped_format_load_from_any_folder(tmp_path):
+  """``python -m lineart_jax.pretrained RUN --out DIR`` output is a valid --checkpoint."""
+  variables = jax.tree.map(np.asarray, init_variables(AutoEncoder(width=0.0625), 3))
+  pretrained.save({"width": 0.0625}, variables, {"step": 7}, str(tmp_path))
+  model_cfg, loaded, what = pretrained.load_weights(str(tmp_path))
+  assert model_cfg == {"width": 0.0625} and f"weights ({tmp_path}" in what and "step 7" in what
+  for a, b in zip(jax.tree.leaves(loaded), jax.tree.leaves(dict(variables))):
+    np.testing.assert_array_equal(a, b)
+  color, _ = synthetic.make_pair(11, 0, 32)
+  write_png(str(tmp_path / "art.png"), color)
+  assert infer.main([str(tmp_path / "art.png"), "--checkpoint", str(tmp_path),
+                     "--out", str(tmp_path / "out")]) == 0
+  assert read_line(str(tmp_path / "out" / "art_lineart.png")).shape == (32, 32)

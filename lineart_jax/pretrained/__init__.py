@@ -25,19 +25,22 @@ INFO = os.path.join(HERE, "lineart.json")
 PRETRAINED = "pretrained"
 
 
-def available() -> bool:
-  return os.path.isfile(WEIGHTS) and os.path.isfile(INFO)
+def available(folder: str = HERE) -> bool:
+  """Whether ``folder`` holds weights in the shipped format (``save``'s output)."""
+  return all(os.path.isfile(os.path.join(folder, os.path.basename(name)))
+             for name in (WEIGHTS, INFO))
 
 
-def load() -> tuple[dict, dict, dict]:
-  """(model config, {'params', 'batch_stats'} as numpy, info) of the shipped model."""
+def load(folder: str = HERE) -> tuple[dict, dict, dict]:
+  """(model config, {'params', 'batch_stats'} as numpy, info) of the shipped model,
+  or of weights written in its format to ``folder``."""
   from flax import serialization
-  if not available():
-    raise FileNotFoundError(f"no shipped weights in {HERE} (lineart.msgpack, lineart.json): "
+  if not available(folder):
+    raise FileNotFoundError(f"no shipped weights in {folder} (lineart.msgpack, lineart.json): "
                             "reinstall lineart_jax or pass --workdir/--checkpoint")
-  with open(INFO, encoding="utf-8") as f:
+  with open(os.path.join(folder, os.path.basename(INFO)), encoding="utf-8") as f:
     info = json.load(f)
-  with open(WEIGHTS, "rb") as f:
+  with open(os.path.join(folder, os.path.basename(WEIGHTS)), "rb") as f:
     variables = serialization.msgpack_restore(f.read())
   return info["model"], variables, info
 
@@ -46,12 +49,14 @@ def load_weights(spec: str) -> tuple[dict, dict, str]:
   """(model config, variables, description) from ``"pretrained"`` or a path.
 
   A path is a training workdir, its ``checkpoints`` folder or a step folder,
-  written by any number of devices or processes.
+  written by any number of devices or processes, or a folder of weights in the
+  shipped format (``python -m lineart_jax.pretrained RUN --out FOLDER``).
   """
-  if spec == PRETRAINED:
-    model, variables, info = load()
-    return model, variables, (f"the shipped model (lineart_jax/pretrained, width "
-                              f"{model['width']}, step {info.get('step')})")
+  if spec == PRETRAINED or available(spec):
+    model, variables, info = load(HERE if spec == PRETRAINED else spec)
+    where = ("the shipped model (lineart_jax/pretrained" if spec == PRETRAINED
+             else f"weights ({spec}")
+    return model, variables, f"{where}, width {model['width']}, step {info.get('step')})"
   from lineart_jax.checkpointing import find_step_dir, load_variables
   model, variables, step = load_variables(spec)
   return model, variables, f"checkpoint {find_step_dir(spec)} (step {step})"
