@@ -1,9 +1,10 @@
-"""The shipped model's recipe (``lineart_jax/pretrained/``): synthetic data only.
+"""The CPU recipe (the previous shipped model): synthetic data only.
 
 Width 1/4 (1.1 M parameters, 4.4 MB), 128x128 crops of 384-px synthetic
 illustrations (randomly rescaled by 0.5-1.5 for thin and thick lines), Adam with warm-up and
-cosine decay.  Stage 1 of the shipped model; stage 2 is ``configs/pretrained_stage2.py``.
-Generate and pack the data first (see README, "The shipped model"; the shipped
+cosine decay.  Stage 1; stage 2 is ``configs/pretrained_stage2.py``.  The shipped
+model now comes from ``configs/pretrained_gpu.py`` and its stage 2.
+Generate and pack the data first (see README, "The shipped model"; this
 stage 1 saw the generator as of commit 77284ef, ``git show
 77284ef:lineart_jax/data/synthetic.py``):
 

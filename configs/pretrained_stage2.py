@@ -1,4 +1,4 @@
-"""Stage 2 of the shipped model's recipe: fine-tuning on painted synthetic art.
+"""Stage 2 of the CPU recipe (the previous shipped model): fine-tuning on painted art.
 
 Starts from stage 1 (``configs/pretrained.py``, run in ``runs/pretrained``) and
 trains on pairs whose fills are painted like a colorist's or a colorization

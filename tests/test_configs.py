@@ -34,3 +34,13 @@ def test_shipped_recipe_stage2_fine_tunes_stage1():
                                                             "data"}
   assert stage2["init_from"] == "runs/pretrained" and stage2["model"] == stage1["model"]
   assert stage2["data"]["root"] != stage1["data"]["root"]
+
+
+def test_shipped_recipe_gpu_stage2_fine_tunes_the_gpu_stage():
+  stage1, stage2 = _load("pretrained_gpu").to_dict(), _load("pretrained_gpu_stage2").to_dict()
+  changed = {k for k in stage1 if stage2[k] != stage1[k]}
+  assert changed == {"init_from", "num_steps", "global_batch", "optimizer", "data", "model",
+                     "log_every", "checkpoint_every"}
+  assert stage2["init_from"] == "runs/pretrained_gpu"
+  assert stage2["model"] == {**stage1["model"], "dtype": "float32"}  # same network
+  assert stage2["data"]["root"] != stage1["data"]["root"]

@@ -16,9 +16,10 @@ generators lack (each was a failure of a model trained without it):
   inside regions, hair as bundles of long thin curves ending in points, frills
   (scalloped edges with a fold into each scallop), many small shapes;
 * **coloring that is not line art**: cel shadows, soft airbrush shading,
-  highlights, blush hatching, sparkles, dark (never flat-black) fills with lines
-  inside, white/near-white backgrounds as well as busy, textured ones with no
-  lines; fills painted as a colorist or a colorization network leaves them
+  highlights, blush hatching, sparkles, dark and black fills with lines inside
+  (black leggings, black hair: paint, where only small flat ink areas are line
+  art), white/near-white backgrounds as well as black or dark ones and busy,
+  textured ones with no lines; fills painted as a colorist or a colorization network leaves them
   (bleeding across boundaries, broad or blotchy texture, speckle in dark areas)
   under lines laid on top in Normal or Multiply mode, now and then faint;
 * **degradations of the color image only**: resampling blur and JPEG (quality
@@ -262,7 +263,15 @@ def _background(canvas: Canvas, rng, size: int) -> None:
   if u < 0.6:  # flat pale color
     canvas.color[:] = _rgb(rng, 150, 255)
     return
-  if u < 0.75:  # linear gradient
+  if u < 0.7:  # black or dark, flat or shaded: paint, however large (white paper in the target)
+    canvas.color[:] = float(rng.uniform(0, 30)) + _rgb(rng, 0, 12)
+    if rng.uniform() < 0.5:
+      glow = canvas.region(_blob(rng, size, rng.uniform(0.2, 0.8, 2) * size,
+                                 rng.uniform(0.1, 0.4) * size))
+      glow = cv2.GaussianBlur(glow, (0, 0), float(rng.uniform(10, 40)) * canvas.s)
+      canvas.paint(glow * rng.uniform(0.2, 0.7), _rgb(rng, 40, 200))
+    return
+  if u < 0.8:  # linear gradient
     a, b = _rgb(rng, 60, 255), _rgb(rng, 60, 255)
     theta = rng.uniform(0, 2 * np.pi)
     yy, xx = np.mgrid[0:s, 0:s].astype(np.float32) / s
@@ -286,8 +295,8 @@ def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   """A filled closed shape with its shading, outline, folds and effects."""
   pts = _blob(rng, size)
   u = rng.uniform()
-  dark = u < 0.22  # dark fills stay above pure black: flat pure black is ink (_ink_spot)
-  fill = (_rgb(rng, 22, 85) if dark else
+  dark = u < 0.22  # down to black: paint, unlike _ink_spot's small flat ink areas
+  fill = (float(rng.uniform(0, 70)) + _rgb(rng, 0, 15) if dark else
           np.clip(rng.uniform(225, 255) - _rgb(rng, 0, 15), 0, 255) if u < 0.35
           else _rgb(rng, 40, 255))
   alpha = canvas.region(pts)
@@ -328,7 +337,8 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   root = rng.uniform(0.2, 0.8, 2) * size
   direction = rng.uniform(0, 2 * np.pi)
   length = rng.uniform(0.2, 0.6) * size
-  fill = _rgb(rng, 22, 85) if rng.uniform() < 0.35 else _rgb(rng, 20, 250)
+  fill = (float(rng.uniform(0, 70)) + _rgb(rng, 0, 15) if rng.uniform() < 0.35
+          else _rgb(rng, 20, 250))
   spread = rng.uniform(0.15, 0.4) * size
   d = np.array([np.cos(direction), np.sin(direction)])
   n = np.array([-d[1], d[0]])
@@ -404,7 +414,8 @@ def _frill(canvas: Canvas, pen: Pen, rng, size: int) -> None:
 def _ink_spot(canvas: Canvas, rng, size: int) -> None:
   """A solid ink area drawn as line art (a pupil, sunglasses, a dark accent): flat
   near-black in both images, with a white catch-light that is paper in both.
-  Dark fills (``_shape``) are lighter and shaded, so the two can be told apart."""
+  Dark and black fills (``_shape``, ``_hair``, ``_background``) are larger and
+  shaded: paint, absent from the line art."""
   c = rng.uniform(0.1, 0.9, 2) * size
   alpha = canvas.region(_blob(rng, size, c, rng.uniform(0.01, 0.07) * size))
   gray = float(rng.uniform(0, 22))
