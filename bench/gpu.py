@@ -252,6 +252,7 @@ def main():
   # autotuning) runs for all configurations at once; each is then timed alone.
   with concurrent.futures.ThreadPoolExecutor(len(configs)) as pool:
     builds = [pool.submit(build_step, w, b, args.size, d, i) for w, b, d, i in configs]
+    concurrent.futures.wait(builds)  # autotuning uses the GPU: time nothing before it ends
     for (w, b, d, i), build in zip(configs, builds):
       part(f"step width {w} batch {b} {d} deconv {i}",
            lambda build=build: report["steps"].append(time_step(build.result(), args.steps)))
