@@ -7,9 +7,9 @@ With neither ``--workdir`` nor ``--checkpoint`` the shipped model
 (``lineart_jax/pretrained``) is used; ``--model=FILE.onnx`` runs an exported
 model in onnxruntime.  INPUT is files, folders (their images, recursively) or
 globs.  Each input gives an 8-bit grayscale PNG at the input's own size,
-``<stem>_lineart.png``, beside the input or in ``--out``.  Large images are processed in overlapping tiles of
-a fixed shape (see ``lineart_jax.tiling``): memory stays bounded and the result
-equals the untiled one.  Compiled programs are cached on disk
+``<stem>_lineart.png``, beside the input or in ``--out``.  Large images are
+processed in overlapping tiles of a fixed shape (see ``lineart_jax.tiling``):
+memory stays bounded and the result equals the untiled one.  Compiled programs are cached on disk
 (``~/.cache/lineart_jax/jax``), so later runs skip compilation.
 
 A bad input (unreadable, truncated, not an image, absurdly large) prints one

@@ -19,9 +19,10 @@ generators lack (each was a failure of a model trained without it):
   highlights, blush hatching, sparkles, dark and black fills with lines inside
   (black leggings, black hair: paint, where only small flat ink areas are line
   art), white/near-white backgrounds as well as black or dark ones and busy,
-  textured ones with no lines; fills painted as a colorist or a colorization network leaves them
-  (bleeding across boundaries, broad or blotchy texture, speckle in dark areas)
-  under lines laid on top in Normal or Multiply mode, now and then faint;
+  textured ones with no lines; fills painted as a colorist or a colorization
+  network leaves them (bleeding across boundaries, broad or blotchy texture,
+  speckle in dark areas) under lines laid on top in Normal or Multiply mode, now
+  and then faint;
 * **degradations of the color image only**: resampling blur and JPEG (quality
   60-95).
 
@@ -51,6 +52,11 @@ SUPERSAMPLE = 2  # drawn at this multiple of the output size, then INTER_AREA-re
 
 def _rgb(rng, lo=0, hi=255) -> np.ndarray:
   return rng.integers(lo, hi + 1, 3).astype(np.float32)
+
+
+def _dark_rgb(rng, hi: float, tint: int) -> np.ndarray:
+  """Black to dark (a gray level in [0, hi)), tinted by up to ``tint`` per channel."""
+  return float(rng.uniform(0, hi)) + _rgb(rng, 0, tint)
 
 
 def _fixed(pts: np.ndarray) -> np.ndarray:
@@ -264,7 +270,7 @@ def _background(canvas: Canvas, rng, size: int) -> None:
     canvas.color[:] = _rgb(rng, 150, 255)
     return
   if u < 0.7:  # black or dark, flat or shaded: paint, however large (white paper in the target)
-    canvas.color[:] = float(rng.uniform(0, 30)) + _rgb(rng, 0, 12)
+    canvas.color[:] = _dark_rgb(rng, 30, 12)
     if rng.uniform() < 0.5:
       glow = canvas.region(_blob(rng, size, rng.uniform(0.2, 0.8, 2) * size,
                                  rng.uniform(0.1, 0.4) * size))
@@ -296,7 +302,7 @@ def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   pts = _blob(rng, size)
   u = rng.uniform()
   dark = u < 0.22  # down to black: paint, unlike _ink_spot's small flat ink areas
-  fill = (float(rng.uniform(0, 70)) + _rgb(rng, 0, 15) if dark else
+  fill = (_dark_rgb(rng, 70, 15) if dark else
           np.clip(rng.uniform(225, 255) - _rgb(rng, 0, 15), 0, 255) if u < 0.35
           else _rgb(rng, 40, 255))
   alpha = canvas.region(pts)
@@ -337,8 +343,7 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   root = rng.uniform(0.2, 0.8, 2) * size
   direction = rng.uniform(0, 2 * np.pi)
   length = rng.uniform(0.2, 0.6) * size
-  fill = (float(rng.uniform(0, 70)) + _rgb(rng, 0, 15) if rng.uniform() < 0.35
-          else _rgb(rng, 20, 250))
+  fill = _dark_rgb(rng, 70, 15) if rng.uniform() < 0.35 else _rgb(rng, 20, 250)
   spread = rng.uniform(0.15, 0.4) * size
   d = np.array([np.cos(direction), np.sin(direction)])
   n = np.array([-d[1], d[0]])

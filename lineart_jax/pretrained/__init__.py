@@ -20,15 +20,15 @@ import os
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WEIGHTS = os.path.join(HERE, "lineart.msgpack")
-INFO = os.path.join(HERE, "lineart.json")
+WEIGHTS_FILE, INFO_FILE = "lineart.msgpack", "lineart.json"  # in any weights folder
+WEIGHTS = os.path.join(HERE, WEIGHTS_FILE)
+INFO = os.path.join(HERE, INFO_FILE)
 PRETRAINED = "pretrained"
 
 
 def available(folder: str = HERE) -> bool:
   """Whether ``folder`` holds weights in the shipped format (``save``'s output)."""
-  return all(os.path.isfile(os.path.join(folder, os.path.basename(name)))
-             for name in (WEIGHTS, INFO))
+  return all(os.path.isfile(os.path.join(folder, name)) for name in (WEIGHTS_FILE, INFO_FILE))
 
 
 def load(folder: str = HERE) -> tuple[dict, dict, dict]:
@@ -38,9 +38,9 @@ def load(folder: str = HERE) -> tuple[dict, dict, dict]:
   if not available(folder):
     raise FileNotFoundError(f"no shipped weights in {folder} (lineart.msgpack, lineart.json): "
                             "reinstall lineart_jax or pass --workdir/--checkpoint")
-  with open(os.path.join(folder, os.path.basename(INFO)), encoding="utf-8") as f:
+  with open(os.path.join(folder, INFO_FILE), encoding="utf-8") as f:
     info = json.load(f)
-  with open(os.path.join(folder, os.path.basename(WEIGHTS)), "rb") as f:
+  with open(os.path.join(folder, WEIGHTS_FILE), "rb") as f:
     variables = serialization.msgpack_restore(f.read())
   return info["model"], variables, info
 
@@ -68,10 +68,10 @@ def save(model: dict, variables: dict, info: dict, out: str = HERE) -> None:
   import jax
   os.makedirs(out, exist_ok=True)
   host = jax.tree.map(lambda a: np.asarray(a, np.float32), variables)
-  with open(os.path.join(out, os.path.basename(WEIGHTS)), "wb") as f:
+  with open(os.path.join(out, WEIGHTS_FILE), "wb") as f:
     f.write(serialization.msgpack_serialize(
         {"params": host["params"], "batch_stats": host["batch_stats"]}))
-  with open(os.path.join(out, os.path.basename(INFO)), "w", encoding="utf-8") as f:
+  with open(os.path.join(out, INFO_FILE), "w", encoding="utf-8") as f:
     json.dump({"model": model, **info}, f, indent=2)
     f.write("\n")
 
@@ -87,6 +87,6 @@ def main(argv=None) -> int:
   model, variables, step = load_variables(args.checkpoint)
   save(model, variables, {"step": step, "command": args.command, "notes": args.notes},
        args.out)
-  size = os.path.getsize(os.path.join(args.out, os.path.basename(WEIGHTS))) / 2**20
+  size = os.path.getsize(os.path.join(args.out, WEIGHTS_FILE)) / 2**20
   print(f"wrote step {step} of {args.checkpoint} to {args.out} ({size:.1f} MiB)")
   return 0
