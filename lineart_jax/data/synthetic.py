@@ -17,14 +17,14 @@ generators lack (each was a failure of a model trained without it):
   (scalloped edges with a fold into each scallop), many small shapes;
 * **coloring that is not line art**: cel shadows, soft airbrush shading,
   highlights, blush hatching, sparkles, dark and black fills with lines inside
-  (black leggings, black hair: paint, where only small flat ink areas are line
-  art), white/near-white backgrounds as well as black or dark ones and busy,
+  (black leggings, black hair: large, and paint; small flat black areas are
+  always ink, as pupils are), white/near-white backgrounds as well as black or dark ones and busy,
   textured ones with no lines; fills painted as a colorist or a colorization
   network leaves them (bleeding across boundaries, broad or blotchy texture,
   speckle in dark areas) under lines laid on top in Normal or Multiply mode, now
   and then faint;
-* **degradations of the color image only**: resampling blur and JPEG (quality
-  60-95).
+* **degradations of the color image only**: resampling blur (half the pairs,
+  as soft as a colorization network's output) and JPEG (quality 60-95).
 
 The target is line art as an artist draws it: anti-aliased, ink on white paper
 (pencil lines stay gray).  Everything is drawn at twice the size and reduced
@@ -48,6 +48,7 @@ import numpy as np
 SHIFT = 4  # fixed-point bits for sub-pixel OpenCV drawing
 ONE = 1 << SHIFT
 SUPERSAMPLE = 2  # drawn at this multiple of the output size, then INTER_AREA-reduced
+LARGE_PAINT = 0.1  # black paint is at least this radius (of the image side); smaller is ink
 
 
 def _rgb(rng, lo=0, hi=255) -> np.ndarray:
@@ -299,9 +300,12 @@ def _background(canvas: Canvas, rng, size: int) -> None:
 
 def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   """A filled closed shape with its shading, outline, folds and effects."""
-  pts = _blob(rng, size)
+  radius = np.exp(rng.uniform(np.log(0.03), np.log(0.3))) * size
+  pts = _blob(rng, size, radius=radius)
   u = rng.uniform()
-  dark = u < 0.22  # down to black: paint, unlike _ink_spot's small flat ink areas
+  # Down to black: paint, but only on large shapes (clothing, hair); small flat
+  # black areas are ink (_ink_spot: pupils, sunglasses), as in real line art.
+  dark = u < 0.3 and radius >= LARGE_PAINT * size
   fill = (_dark_rgb(rng, 70, 15) if dark else
           np.clip(rng.uniform(225, 255) - _rgb(rng, 0, 15), 0, 255) if u < 0.35
           else _rgb(rng, 40, 255))
@@ -419,10 +423,11 @@ def _frill(canvas: Canvas, pen: Pen, rng, size: int) -> None:
 def _ink_spot(canvas: Canvas, rng, size: int) -> None:
   """A solid ink area drawn as line art (a pupil, sunglasses, a dark accent): flat
   near-black in both images, with a white catch-light that is paper in both.
-  Dark and black fills (``_shape``, ``_hair``, ``_background``) are larger and
-  shaded: paint, absent from the line art."""
+  Dark and black fills (``_shape``, ``_hair``, ``_background``) are larger
+  (``LARGE_PAINT``) and paint, absent from the line art: a model that saw small
+  black shapes painted as often as inked drew real pupils light gray."""
   c = rng.uniform(0.1, 0.9, 2) * size
-  alpha = canvas.region(_blob(rng, size, c, rng.uniform(0.01, 0.07) * size))
+  alpha = canvas.region(_blob(rng, size, c, rng.uniform(0.01, 0.09) * size))
   gray = float(rng.uniform(0, 22))
   canvas.ink(alpha, (slice(None), slice(None)), np.full(3, gray), gray)
   if rng.uniform() < 0.6:
@@ -458,9 +463,9 @@ def _sparkle(canvas: Canvas, rng, size: int) -> None:
 
 def _degrade(color: np.ndarray, rng) -> np.ndarray:
   """Resampling blur and JPEG, as art found in the wild has; uint8 RGB in and out."""
-  if rng.uniform() < 0.4:
+  if rng.uniform() < 0.5:  # as blurry as a colorization network's output: lines soften
     h, w = color.shape[:2]
-    f = rng.uniform(0.5, 0.85)
+    f = rng.uniform(0.4, 0.85)
     small = cv2.resize(color, (max(1, int(w * f)), max(1, int(h * f))),
                        interpolation=cv2.INTER_AREA)
     color = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -514,7 +519,7 @@ def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.nd
   for _ in range(int(rng.integers(0, 6))):  # loose strokes: hair tips, folds, details
     start = rng.uniform(0, 1, 2) * size
     pen.draw(canvas, _curve(rng, start, rng.uniform(0.05, 0.5) * size), None)
-  for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.2 else 0):
+  for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.35 else 0):
     _ink_spot(canvas, rng, size)
   if rng.uniform() < 0.25:
     _blush(canvas, rng, size)
