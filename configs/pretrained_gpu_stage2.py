@@ -6,7 +6,9 @@ that is absent from the line art: the one-GPU model, which had seen flat black
 only as ink, drew such areas as flat gray on real anime art.  400 steps of 12 at
 float32: 8 minutes on 2 CPU cores, seconds on a GPU.
 
-  python -m lineart_jax.data.synthetic data/syn384_v3 --count 2000 --size 384 --seed 3 --workers 2
+  git show 03453e8:lineart_jax/data/synthetic.py > lineart_jax/data/synthetic_stage2.py
+  python -m lineart_jax.data.synthetic_stage2 data/syn384_v3 --count 2000 --size 384 --seed 3 \\
+      --workers 2   # the generator as it was then; the shipped weights were also calibrated
   python -m lineart_jax.data.prepare data/syn384_v3 --out data/syn384_v3_packed
   python -m lineart_jax.train --config=configs/pretrained_gpu_stage2.py \\
       --workdir=runs/pretrained_gpu_stage2

@@ -8,7 +8,8 @@ point for inference, evaluation and fine-tuning: the shipped weights
 (``"pretrained"``) or a training workdir / checkpoint folder.
 
 Write new shipped weights from a finished run with
-``python -m lineart_jax.pretrained WORKDIR --command "..."``.
+``python -m lineart_jax.pretrained WORKDIR --command "..."``, then calibrate them
+(``python -m lineart_jax.calibrate pretrained --out lineart_jax/pretrained``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,152 @@
+"""CLI: fit the last layer's output scale and shift on held-out synthetic pairs.
+
+  python -m lineart_jax.calibrate WEIGHTS --out DIR [--pairs 30 --size 384 --seed 2027]
+
+Why: the network ends in ReLU -> convolution -> sigmoid.  Training can leave
+every weight of that last convolution non-negative (all 108 of the width-1/2
+stage-2 model's are); then wherever all its inputs are zero, which is on ink,
+the output is ``sigmoid(bias)``, a floor no ink goes below (0.34 there), and ink
+gives the earlier layers no gradient to leave it by (their ReLUs are off).  That
+model drew thick black lines and pupils 0.34-0.38 gray, on its own synthetic
+data as on real art.
+
+An affine map of the pre-sigmoid logit, ``z -> scale * z + shift``, is that last
+convolution with its kernel times ``scale`` and its bias times ``scale`` plus
+``shift``: the same network and file format.  ``fit`` chooses (scale, shift)
+to minimise the training loss (the paper's loss map times the squared error) on
+synthetic pairs drawn from a seed no training run uses; ``fold`` writes them into
+the weights.  No real art is involved, so the dev sets stay a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
+
+LOGIT_LIMIT = 16.0  # |logit| beyond which float32 sigmoid is 0 or 1 anyway
+
+
+def last_layer() -> str:
+  from lineart_jax.model import LAYERS
+  return LAYERS[-1][0]
+
+
+def fold(variables: dict, scale: float, shift: float) -> dict:
+  """``variables`` whose output is ``sigmoid(scale * z + shift)`` where it was
+  ``sigmoid(z)``: the last layer's kernel scaled, its bias scaled and shifted."""
+  name = last_layer()
+  layer = dict(variables["params"][name])
+  layer["kernel"] = np.asarray(layer["kernel"], np.float32) * np.float32(scale)
+  layer["bias"] = np.asarray(layer["bias"], np.float32) * np.float32(scale) + np.float32(shift)
+  return {**variables, "params": {**variables["params"], name: layer}}
+
+
+def logits(lines: np.ndarray) -> np.ndarray:
+  """The pre-sigmoid value of outputs in (0, 1), clipped where float32 saturates."""
+  p = np.clip(np.asarray(lines, np.float64), 1e-7, 1.0 - 1e-7)
+  return np.clip(np.log(p) - np.log1p(-p), -LOGIT_LIMIT, LOGIT_LIMIT).astype(np.float32)
+
+
+def fit(z: np.ndarray, target: np.ndarray, loss_params: dict | None = None,
+        steps: int = 400) -> tuple[float, float, float, float]:
+  """(scale, shift, loss before, loss after) minimising the mean of
+  ``(M * (sigmoid(scale * z + shift) - target))^2`` over (N, H, W) logits ``z``,
+  ``M`` the paper's loss map of ``target`` (``losses.loss_map``)."""
+  import jax
+  import jax.numpy as jnp
+  import optax
+  from lineart_jax import losses
+
+  z, target = jnp.asarray(z, jnp.float32), jnp.asarray(target, jnp.float32)
+  weights = losses.loss_map(target, **(loss_params or {}))
+
+  def loss(theta):
+    out = jax.nn.sigmoid(theta[0] * z + theta[1])
+    return jnp.mean((weights * (out - target)) ** 2)
+
+  optimizer = optax.adam(0.02)
+
+  @jax.jit
+  def run(theta):
+    def step(carry, _):
+      theta, opt_state = carry
+      grads = jax.grad(loss)(theta)
+      updates, opt_state = optimizer.update(grads, opt_state)
+      return (optax.apply_updates(theta, updates), opt_state), None
+    (theta, _), _ = jax.lax.scan(step, (theta, optimizer.init(theta)), None, length=steps)
+    return theta
+
+  identity = jnp.array([1.0, 0.0], jnp.float32)
+  theta = run(identity)
+  before, after = float(loss(identity)), float(loss(theta))
+  if after > before * (1.0 - 1e-3):  # already calibrated: leave the weights as they are
+    return 1.0, 0.0, before, before
+  return float(theta[0]), float(theta[1]), before, after
+
+
+def synthetic_logits(extractor, count: int, size: int, seed: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+  """(logits, targets in [0, 1]) of ``count`` synthetic pairs of ``seed``."""
+  from lineart_jax.data import synthetic
+  zs, targets = [], []
+  for i in range(count):
+    color, line = synthetic.make_pair(seed, i, size)
+    zs.append(logits(extractor(color)))
+    targets.append(line.astype(np.float32) / 255.0)
+  return np.stack(zs), np.stack(targets)
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  p.add_argument("weights", help="'pretrained', a training workdir or checkpoint folder, "
+                 "or a folder of weights in the shipped format")
+  p.add_argument("--out", required=True, help="folder for the calibrated weights "
+                 "(the shipped format; the package's own is lineart_jax/pretrained)")
+  p.add_argument("--pairs", type=int, default=30, help="synthetic pairs to fit on")
+  p.add_argument("--size", type=int, default=384, help="their side in pixels")
+  p.add_argument("--seed", type=int, default=2027,
+                 help="their seed: one no training run of the recipes uses")
+  p.add_argument("--command", default=None, help="the command that made the weights "
+                 "(default: the input's own, for shipped-format input)")
+  p.add_argument("--notes", default=None, help="scores, data, cost (default: the input's own)")
+  args = p.parse_args(argv)
+
+  from lineart_jax import pretrained
+  from lineart_jax.infer import NetworkExtractor
+  try:
+    model, variables, what = pretrained.load_weights(args.weights)
+  except (FileNotFoundError, ValueError) as e:
+    sys.exit(f"error: {e}")
+  folder = pretrained.HERE if args.weights == pretrained.PRETRAINED else args.weights
+  info = pretrained.load(folder)[2] if pretrained.available(folder) else {}
+  if "calibration" in info:
+    sys.exit(f"error: {what} is already calibrated ({info['calibration']}); "
+             "calibrate the uncalibrated weights")
+  extractor = NetworkExtractor(model["width"], variables)
+  print(f"calibrating {what} on {args.pairs} synthetic pairs of {args.size} px, seed {args.seed}")
+  z, target = synthetic_logits(extractor, args.pairs, args.size, args.seed)
+  scale, shift, before, after = fit(z, target)
+  floor = 1.0 / (1.0 + np.exp(-(scale * z.min() + shift)))
+  print(f"scale {scale:.4f}, shift {shift:+.4f}: training loss {before:.6f} -> {after:.6f}; "
+        f"darkest output {1.0 / (1.0 + np.exp(-z.min())):.3f} -> {floor:.3f}")
+  info = {k: v for k, v in info.items() if k != "model"}
+  calibration = {"scale": scale, "shift": shift, "pairs": args.pairs, "size": args.size,
+                 "seed": args.seed, "loss_before": before, "loss_after": after}
+  command = args.command if args.command is not None else info.get("command", "")
+  cli = (f"python -m lineart_jax.calibrate {args.weights} --out {args.out} "
+         f"--pairs {args.pairs} --size {args.size} --seed {args.seed}")
+  info.update(calibration=calibration, command=f"{command} && {cli}" if command else cli)
+  if args.notes is not None:
+    info["notes"] = args.notes
+  info.setdefault("step", None)
+  pretrained.save(model, fold(variables, scale, shift), info, args.out)
+  print(f"wrote calibrated weights to {args.out}")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
