@@ -116,13 +116,19 @@ def main(argv=None) -> int:
   args = p.parse_args(argv)
 
   from lineart_jax import pretrained
+  from lineart_jax.checkpointing import load_variables
   from lineart_jax.infer import NetworkExtractor
+  shipped = args.weights == pretrained.PRETRAINED or pretrained.available(args.weights)
   try:
-    model, variables, what = pretrained.load_weights(args.weights)
+    if shipped:
+      model, variables, info = pretrained.load(
+          pretrained.HERE if args.weights == pretrained.PRETRAINED else args.weights)
+    else:
+      model, variables, step = load_variables(args.weights)
+      info = {"step": step}
   except (FileNotFoundError, ValueError) as e:
     sys.exit(f"error: {e}")
-  folder = pretrained.HERE if args.weights == pretrained.PRETRAINED else args.weights
-  info = pretrained.load(folder)[2] if pretrained.available(folder) else {}
+  what = f"{args.weights} (width {model['width']}, step {info.get('step')})"
   if "calibration" in info:
     sys.exit(f"error: {what} is already calibrated ({info['calibration']}); "
              "calibrate the uncalibrated weights")
@@ -142,7 +148,6 @@ def main(argv=None) -> int:
   info.update(calibration=calibration, command=f"{command} && {cli}" if command else cli)
   if args.notes is not None:
     info["notes"] = args.notes
-  info.setdefault("step", None)
   pretrained.save(model, fold(variables, scale, shift), info, args.out)
   print(f"wrote calibrated weights to {args.out}")
   return 0
