@@ -63,10 +63,11 @@ def fit(z: np.ndarray, target: np.ndarray, loss_params: dict | None = None,
 
   z, target = jnp.asarray(z, jnp.float32), jnp.asarray(target, jnp.float32)
   weights = losses.loss_map(target, **(loss_params or {}))
+  pixels = z.shape[-2] * z.shape[-1]
 
-  def loss(theta):
+  def loss(theta):  # the training loss, per pixel
     out = jax.nn.sigmoid(theta[0] * z + theta[1])
-    return jnp.mean((weights * (out - target)) ** 2)
+    return losses.per_image_loss(out, target, weights).mean() / pixels
 
   optimizer = optax.adam(0.02)
 
@@ -116,19 +117,11 @@ def main(argv=None) -> int:
   args = p.parse_args(argv)
 
   from lineart_jax import pretrained
-  from lineart_jax.checkpointing import load_variables
   from lineart_jax.infer import NetworkExtractor
-  shipped = args.weights == pretrained.PRETRAINED or pretrained.available(args.weights)
   try:
-    if shipped:
-      model, variables, info = pretrained.load(
-          pretrained.HERE if args.weights == pretrained.PRETRAINED else args.weights)
-    else:
-      model, variables, step = load_variables(args.weights)
-      info = {"step": step}
+    model, variables, info, what = pretrained.load_weights_and_info(args.weights)
   except (FileNotFoundError, ValueError) as e:
     sys.exit(f"error: {e}")
-  what = f"{args.weights} (width {model['width']}, step {info.get('step')})"
   if "calibration" in info:
     sys.exit(f"error: {what} is already calibrated ({info['calibration']}); "
              "calibrate the uncalibrated weights")
@@ -136,9 +129,9 @@ def main(argv=None) -> int:
   print(f"calibrating {what} on {args.pairs} synthetic pairs of {args.size} px, seed {args.seed}")
   z, target = synthetic_logits(extractor, args.pairs, args.size, args.seed)
   scale, shift, before, after = fit(z, target)
-  floor = 1.0 / (1.0 + np.exp(-(scale * z.min() + shift)))
+  darkest = lambda a, b: 1.0 / (1.0 + np.exp(-(a * z.min() + b)))
   print(f"scale {scale:.4f}, shift {shift:+.4f}: training loss {before:.6f} -> {after:.6f}; "
-        f"darkest output {1.0 / (1.0 + np.exp(-z.min())):.3f} -> {floor:.3f}")
+        f"darkest output {darkest(1.0, 0.0):.3f} -> {darkest(scale, shift):.3f}")
   info = {k: v for k, v in info.items() if k != "model"}
   calibration = {"scale": scale, "shift": shift, "pairs": args.pairs, "size": args.size,
                  "seed": args.seed, "loss_before": before, "loss_after": after}

@@ -53,14 +53,22 @@ def load_weights(spec: str) -> tuple[dict, dict, str]:
   written by any number of devices or processes, or a folder of weights in the
   shipped format (``python -m lineart_jax.pretrained RUN --out FOLDER``).
   """
+  model, variables, _, what = load_weights_and_info(spec)
+  return model, variables, what
+
+
+def load_weights_and_info(spec: str) -> tuple[dict, dict, dict, str]:
+  """``load_weights`` plus the weights' info: a shipped-format folder's
+  ``lineart.json``, or ``{'step': N}`` for a checkpoint."""
   if spec == PRETRAINED or available(spec):
     model, variables, info = load(HERE if spec == PRETRAINED else spec)
     where = ("the shipped model (lineart_jax/pretrained" if spec == PRETRAINED
              else f"weights ({spec}")
-    return model, variables, f"{where}, width {model['width']}, step {info.get('step')})"
+    return (model, variables, info,
+            f"{where}, width {model['width']}, step {info.get('step')})")
   from lineart_jax.checkpointing import find_step_dir, load_variables
   model, variables, step = load_variables(spec)
-  return model, variables, f"checkpoint {find_step_dir(spec)} (step {step})"
+  return model, variables, {"step": step}, f"checkpoint {find_step_dir(spec)} (step {step})"
 
 
 def save(model: dict, variables: dict, info: dict, out: str = HERE) -> None:
