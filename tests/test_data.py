@@ -344,14 +344,33 @@ def test_synthetic_black_paint_is_not_line_art():
   model to draw them as flat gray."""
   found = 0
   wider_than_lines = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (25, 25))  # brush: <= 12 px
-  for index in range(30):
+  for index in range(60):
     color, line = synthetic.make_pair(5, index, 192)  # lines' widths are in pixels
     black = (color.max(axis=2) < 35).astype(np.uint8)
     black = cv2.morphologyEx(black, cv2.MORPH_OPEN, wider_than_lines).astype(bool)
     if black.mean() > 0.1:
       found += 1
       assert (line[black] >= 200).mean() > 0.7, index
-  assert found >= 2
+  assert found >= 3
+
+
+def test_synthetic_soft_shadow_bands_are_paint_and_fade_out():
+  """Hair's shadow bands (wide, soft, dark: a colorist's, not a line) are paint only,
+  and their blur fades to nothing: cut off at the stroke's box it would leave a
+  faint hard edge, a line the target does not have."""
+  rng = np.random.default_rng(0)
+  canvas = synthetic.Canvas(rng, 64)
+  fill = np.array([120.0, 80.0, 50.0], np.float32)
+  canvas.color[:] = fill
+  inside = np.ones((canvas.size, canvas.size), np.float32)
+  band = np.stack([np.linspace(8, 56, 24), np.full(24, 32.0)], 1)  # across, mid-height
+  synthetic._painted_strokes(canvas, rng, inside, fill, [band], widths=(3.0, 3.0),
+                             blur=(2.5, 2.5), darken=(0.3, 0.3))
+  assert canvas.line.min() == 255.0  # not line art
+  darkening = (fill.sum() - canvas.color.sum(axis=2))[:, canvas.size // 2]  # down one column
+  assert darkening.max() > 30  # it painted a dark band
+  assert np.abs(np.diff(darkening)).max() < 0.25 * darkening.max()  # smooth: no step
+  assert darkening[0] < 0.01 and darkening[-1] < 0.01  # and it fades out
 
 
 def test_synthetic_small_black_shapes_are_ink_not_paint():

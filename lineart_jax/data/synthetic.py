@@ -16,9 +16,11 @@ generators lack (each was a failure of a model trained without it):
   inside regions, hair as bundles of long thin curves ending in points, frills
   (scalloped edges with a fold into each scallop), many small shapes;
 * **coloring that is not line art**: cel shadows, soft airbrush shading,
-  highlights, blush hatching, sparkles, dark and black fills with lines inside
-  (black leggings, black hair: large, and paint; small flat black areas are
-  always ink, as pupils are), white/near-white backgrounds as well as black or dark ones and busy,
+  highlights, painted streaks and wide soft shadow bands along hair (as dark as
+  a line, but soft-edged: a colorist's), blush hatching, sparkles, dark and
+  black fills with lines inside (black leggings, black hair: large, and paint;
+  small flat black areas are always ink, as pupils are), white/near-white
+  backgrounds as well as black or dark ones and busy,
   textured ones with no lines; fills painted as a colorist or a colorization
   network leaves them (bleeding across boundaries, broad or blotchy texture,
   speckle in dark areas) under lines laid on top in Normal or Multiply mode, now
@@ -81,16 +83,16 @@ class Canvas:
     cv2.fillPoly(mask, [_fixed(pts * self.s)], 255, cv2.LINE_AA, SHIFT)
     return mask.astype(np.float32) / 255.0
 
-  def stroke_mask(self, pts: np.ndarray, widths: np.ndarray
+  def stroke_mask(self, pts: np.ndarray, widths: np.ndarray, margin: float = 0.0
                   ) -> tuple[np.ndarray, tuple[slice, slice]]:
     """Coverage of a polyline with per-vertex ``widths`` (output pixels).
 
     Returns the coverage inside its bounding box and the box's slices: a stroke
     touches a small part of the canvas, and blending only there keeps the
-    generator fast.
+    generator fast.  ``margin`` (output px) widens the box, room for a blur.
     """
     fixed = _fixed(pts * self.s)
-    pad = int(np.ceil(float(np.max(widths)) * self.s)) + 2
+    pad = int(np.ceil((float(np.max(widths)) + margin) * self.s)) + 2
     lo = np.clip(np.floor(pts.min(0) * self.s).astype(int) - pad, 0, self.size)
     hi = np.clip(np.ceil(pts.max(0) * self.s).astype(int) + pad, 0, self.size)
     box = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
@@ -352,38 +354,52 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   d = np.array([np.cos(direction), np.sin(direction)])
   n = np.array([-d[1], d[0]])
   strands = []
-  for _ in range(int(rng.integers(6, 18))):
-    start = root + n * rng.uniform(-1, 1) * spread / 2
+  for offset in np.sort(rng.uniform(-1, 1, int(rng.integers(6, 18)))):  # side to side
+    start = root + n * offset * spread / 2
     strands.append(_curve(rng, start, length * rng.uniform(0.5, 1.1),
                           direction + rng.normal(0, 0.2), bend=0.2))
-  outer = np.concatenate([strands[0], strands[-1][::-1]])
+  outer = np.concatenate([strands[0], strands[-1][::-1]])  # the mass spans the outer two
   hull = cv2.convexHull(outer.astype(np.float32)).reshape(-1, 2)
   alpha = canvas.region(hull)
   canvas.paint(alpha, fill)
   canvas.cover_lines(alpha)
   if rng.uniform() < 0.6:  # shaded strands of the mass
     canvas.paint(alpha * canvas.region(hull + n * rng.uniform(2, 8)), fill * 0.75)
+  streaks = lambda count: [  # curves along the mass, between the strands
+      _curve(rng, root + n * rng.uniform(-1, 1) * spread / 2, length * rng.uniform(0.3, 1.0),
+             direction + rng.normal(0, 0.2), bend=0.2) for _ in range(count)]
   if rng.uniform() < 0.7:  # painted streaks between the strands: coloring, not line art
-    _painted_strokes(canvas, rng, alpha, fill, [
-        _curve(rng, root + n * rng.uniform(-1, 1) * spread / 2, length * rng.uniform(0.3, 1.0),
-               direction + rng.normal(0, 0.2), bend=0.2)
-        for _ in range(int(rng.integers(4, 16)))])
+    _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(4, 16))))
+  if rng.uniform() < 0.5:  # shadow bands, as a colorist paints them: wide, soft, dark
+    _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(3, 12))),
+                     widths=(2.5, 12.0), blur=(0.8, 2.5), darken=(0.25, 0.6))
   w = pen.width()
   for strand in strands:
     pen.draw(canvas, strand, fill, w * rng.uniform(0.6, 1.1), "point")
 
 
-def _painted_strokes(canvas: Canvas, rng, inside: np.ndarray, fill, curves) -> None:
+def _painted_strokes(canvas: Canvas, rng, inside: np.ndarray, fill, curves,
+                     widths=(0.8, 6.0), blur=None, darken=(0.35, 0.75)) -> None:
   """Tapered shading and highlight strokes painted inside ``inside`` (a coverage
-  mask): thin and dark like lines, but paint, so absent from the line art."""
+  mask): thin and dark like lines, but paint, so absent from the line art.
+
+  ``widths`` in px; ``blur`` a range of edge softness in px (always soft), else
+  half are soft; ``darken`` the range of the dark strokes' shade of ``fill``.
+  """
   for pts in curves:
-    width = float(np.exp(rng.uniform(np.log(0.8), np.log(6.0))))
-    alpha, box = canvas.stroke_mask(pts, _width_profile(rng, len(pts), width, "point"))
+    width = float(np.exp(rng.uniform(np.log(widths[0]), np.log(widths[1]))))
+    profile = _width_profile(rng, len(pts), width, "point" if blur is None else "taper")
+    if blur is None:
+      alpha, box = canvas.stroke_mask(pts, profile)
+      sigma = rng.uniform(0.5, 1.5) if rng.uniform() < 0.5 else 0.0
+    else:  # room for the blur's tail: a clipped one would leave a faint hard edge
+      sigma = rng.uniform(*blur)
+      alpha, box = canvas.stroke_mask(pts, profile, margin=3 * sigma)
     if not alpha.size:
       continue
-    if rng.uniform() < 0.5:
-      alpha = cv2.GaussianBlur(alpha, (0, 0), float(rng.uniform(0.5, 1.5)) * canvas.s)
-    tone = (np.asarray(fill) * rng.uniform(0.35, 0.75) if rng.uniform() < 0.65
+    if sigma:
+      alpha = cv2.GaussianBlur(alpha, (0, 0), float(sigma) * canvas.s)
+    tone = (np.asarray(fill) * rng.uniform(*darken) if rng.uniform() < 0.65
             else np.minimum(np.asarray(fill) + rng.uniform(40, 110), 255))
     canvas.paint(alpha * inside[box] * rng.uniform(0.5, 1.0), tone, box)
 
