@@ -373,6 +373,23 @@ def test_synthetic_soft_shadow_bands_are_paint_and_fade_out():
   assert darkening[0] < 0.01 and darkening[-1] < 0.01  # and it fades out
 
 
+def test_synthetic_lines_the_color_image_hides_are_not_in_the_target():
+  """Black ink on black paint is invisible: the target drops it (a model taught to
+  guess such lines draws strokes on dark shading), and keeps the same ink on white."""
+  rng = np.random.default_rng(0)
+  canvas = synthetic.Canvas(rng, 64)
+  canvas.color[:, :32 * synthetic.SUPERSAMPLE] = 8.0  # left half black paint, right white
+  canvas.color[:, 32 * synthetic.SUPERSAMPLE:] = 250.0
+  across = np.stack([np.linspace(4, 60, 30), np.full(30, 32.0)], 1)
+  alpha, box = canvas.stroke_mask(across, np.full(30, 2.0))
+  canvas.ink(alpha, box, np.full(3, 10.0), 10.0)
+  color, line = canvas.result()
+  row = line[32]
+  assert row[6:26].min() > 240  # on black: gone from the target
+  assert row[38:58].max() < 60  # on white: kept, as dark as drawn
+  assert color[32, 38:58].max() < 60  # and the color image shows it
+
+
 def test_synthetic_small_black_shapes_are_ink_not_paint():
   """Black paint covers large shapes only; a small flat black area is ink (a pupil).
 

@@ -29,7 +29,9 @@ generators lack (each was a failure of a model trained without it):
   as soft as a colorization network's output) and JPEG (quality 60-95).
 
 The target is line art as an artist draws it: anti-aliased, ink on white paper
-(pencil lines stay gray).  Everything is drawn at twice the size and reduced
+(pencil lines stay gray), less what the color image does not show: a line that
+changes it by under ``VISIBLE`` luma levels (black ink on black paint, a line
+painted over) fades from the target.  Everything is drawn at twice the size and reduced
 with INTER_AREA, which gives sub-pixel widths and true anti-aliasing; color and
 line share every stroke's coverage mask, so they are exactly aligned.
 
@@ -51,6 +53,8 @@ SHIFT = 4  # fixed-point bits for sub-pixel OpenCV drawing
 ONE = 1 << SHIFT
 SUPERSAMPLE = 2  # drawn at this multiple of the output size, then INTER_AREA-reduced
 LARGE_PAINT = 0.1  # black paint is at least this radius (of the image side); smaller is ink
+VISIBLE = (3.0, 12.0)  # luma levels: a line changing the color image less is faded, more kept
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def _rgb(rng, lo=0, hi=255) -> np.ndarray:
@@ -155,10 +159,19 @@ class Canvas:
 
   def result(self, multiply: bool = False, strength: float = 1.0
              ) -> tuple[np.ndarray, np.ndarray]:
+    """(color, line) at the output size.
+
+    A line the color image does not show (dark ink on black paint, a line
+    painted over) fades from the target with its contrast: no one could
+    extract it, and a model taught to guess it draws strokes on dark shading.
+    """
     out = self.size // SUPERSAMPLE
-    color = cv2.resize(self.color_image(multiply, strength), (out, out),
-                       interpolation=cv2.INTER_AREA)
-    line = cv2.resize(self.line, (out, out), interpolation=cv2.INTER_AREA)
+    color = self.color_image(multiply, strength)
+    shown = np.abs((color - self.color) @ LUMA)  # how much the lines change the image
+    seen = np.clip((shown - VISIBLE[0]) / (VISIBLE[1] - VISIBLE[0]), 0.0, 1.0)
+    line = 255.0 - (255.0 - self.line) * seen
+    color = cv2.resize(color, (out, out), interpolation=cv2.INTER_AREA)
+    line = cv2.resize(line, (out, out), interpolation=cv2.INTER_AREA)
     return color, line
 
 
@@ -389,12 +402,10 @@ def _painted_strokes(canvas: Canvas, rng, inside: np.ndarray, fill, curves,
   for pts in curves:
     width = float(np.exp(rng.uniform(np.log(widths[0]), np.log(widths[1]))))
     profile = _width_profile(rng, len(pts), width, "point" if blur is None else "taper")
-    if blur is None:
-      alpha, box = canvas.stroke_mask(pts, profile)
-      sigma = rng.uniform(0.5, 1.5) if rng.uniform() < 0.5 else 0.0
-    else:  # room for the blur's tail: a clipped one would leave a faint hard edge
-      sigma = rng.uniform(*blur)
-      alpha, box = canvas.stroke_mask(pts, profile, margin=3 * sigma)
+    sigma = (rng.uniform(*blur) if blur is not None
+             else rng.uniform(0.5, 1.5) if rng.uniform() < 0.5 else 0.0)
+    # room for the blur's tail: a tail clipped at the box leaves a faint hard edge
+    alpha, box = canvas.stroke_mask(pts, profile, margin=3 * sigma)
     if not alpha.size:
       continue
     if sigma:
