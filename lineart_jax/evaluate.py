@@ -25,7 +25,9 @@ from absl import app, flags
 import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
 
 flags.DEFINE_string("workdir", None, "Training workdir (its latest checkpoint).")
-flags.DEFINE_string("checkpoint", None, "A checkpoint step folder or checkpoints/ folder.")
+flags.DEFINE_string("checkpoint", None, "A checkpoint step folder, checkpoints/ folder, or a "
+                    "folder of weights in the shipped format (lineart_jax.pretrained or "
+                    "lineart_jax.calibrate --out).")
 flags.DEFINE_bool("pretrained", False, "Score the shipped model (default without "
                   "--workdir/--checkpoint).")
 flags.DEFINE_string("data", None, "Score whole images of these pairs (root, manifest or "

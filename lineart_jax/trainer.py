@@ -197,7 +197,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   def read(pending_metrics):
     """Host-reads one step's metrics; raises on a non-finite loss."""
-    nonlocal sums, count
+    nonlocal count
     step, metrics = pending_metrics
     values = {k: float(v) for k, v in jax.device_get(metrics).items()}
     finite = values.pop("finite")

@@ -1,19 +1,16 @@
 """bench/gpu.py --smoke: every part of the GPU report runs (on CPU, tiny sizes)."""
 
 import json
-import os
 import subprocess
 import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from subprocess_env import REPO, cpu_env
 
 
 def test_gpu_report_smoke(tmp_path):
-  env = dict(os.environ, JAX_PLATFORMS="cpu")
-  env.pop("XLA_FLAGS", None)
   p = subprocess.run([sys.executable, "bench/gpu.py", "--smoke", "--out", str(tmp_path),
                       "--extra", "0.125x2"],
-                     cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+                     cwd=REPO, env=cpu_env(), capture_output=True, text=True, timeout=600)
   assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
   report = json.loads((tmp_path / "gpu_report.json").read_text())
   assert report["errors"] == []

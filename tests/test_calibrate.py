@@ -11,7 +11,8 @@ import numpy as np
 from lineart_jax import calibrate, pretrained
 from lineart_jax.model import AutoEncoder, init_variables, predict_lines
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from subprocess_env import REPO, cpu_env
+
 WIDTH = 0.0625
 
 
@@ -47,10 +48,8 @@ def test_fit_recovers_a_known_map_and_leaves_a_calibrated_model_alone():
 def test_cli_writes_calibrated_shipped_format_weights(tmp_path):
   src, out = tmp_path / "run", tmp_path / "calibrated"
   pretrained.save({"width": WIDTH}, _variables(), {"step": 5, "command": "train it"}, str(src))
-  env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-  env.pop("XLA_FLAGS", None)
-  run = lambda *a: subprocess.run([sys.executable, "-m", "lineart_jax.calibrate", *a],
-                                  cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+  run = lambda *a: subprocess.run([sys.executable, "-m", "lineart_jax.calibrate", *a], cwd=REPO,
+                                  env=cpu_env(), capture_output=True, text=True, timeout=300)
   p = run(str(src), "--out", str(out), "--pairs", "2", "--size", "48")
   assert p.returncode == 0, p.stderr[-3000:]
   model, variables, what = pretrained.load_weights(str(out))

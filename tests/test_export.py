@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import os
 
 import jax
 import numpy as np
@@ -14,7 +13,7 @@ from lineart_jax.data.imageio import read_line, write_png
 from lineart_jax.model import AutoEncoder, predict_lines
 from lineart_jax.pretrained import load
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from subprocess_env import REPO, cpu_env
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +66,9 @@ def test_infer_runs_an_onnx_file_with_the_same_tiling(artifacts, tmp_path):
 
 
 def test_export_cli_float16(tmp_path):
-  env = dict(os.environ, JAX_PLATFORMS="cpu")
-  env.pop("XLA_FLAGS", None)
   p = subprocess.run([sys.executable, "-m", "lineart_jax.export", "--pretrained",
                       f"--out={tmp_path / 'm16.stablehlo'}", "--dtype=float16"], cwd=REPO,
-                     env=env, capture_output=True, text=True, timeout=300)
+                     env=cpu_env(), capture_output=True, text=True, timeout=300)
   assert p.returncode == 0, p.stderr[-2000:]
   assert "stablehlo, float16" in p.stdout
   hlo = jax.export.deserialize(bytearray((tmp_path / "m16.stablehlo").read_bytes()))

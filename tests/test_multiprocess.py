@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from subprocess_env import REPO, cpu_env
+
 CONFIG = ["--config=configs/base.py", "--config.model.width=0.0625",
           "--config.global_batch=8", "--config.data.crop=16", "--config.data.workers=0",
           "--config.data.synthetic_size=32", "--config.data.val_count=2",
@@ -24,13 +25,6 @@ LAUNCH_SCRIPTS = ["launch/local.sh", "launch/multi_gpu.sh", "launch/slurm.sbatch
                   "bench/gpu.sh", "launch/pretrain_gpu.sh"]
 
 
-def _env(**extra):
-  env = {k: v for k, v in os.environ.items() if not k.startswith(("XLA_", "LINEART_"))}
-  env.update(JAX_PLATFORMS="cpu", PATH=os.path.dirname(sys.executable) + ":" + env["PATH"])
-  env.update(extra)
-  return env
-
-
 def _losses(workdir):
   records = map(json.loads, open(os.path.join(workdir, "metrics.jsonl")))
   return {r["step"]: r["loss"] for r in records if "loss" in r}
@@ -39,7 +33,7 @@ def _losses(workdir):
 def _one_process(workdir, steps):
   p = subprocess.run([sys.executable, "-m", "lineart_jax.train", *CONFIG,
                       f"--workdir={workdir}", f"--config.num_steps={steps}"], cwd=REPO,
-                     env=_env(XLA_FLAGS="--xla_force_host_platform_device_count=4"),
+                     env=cpu_env(devices=4),
                      capture_output=True, text=True, timeout=300)
   assert p.returncode == 0, p.stderr[-3000:]
   return p
@@ -59,7 +53,7 @@ def test_two_processes_match_one_process_and_resume_on_one(tmp_path):
   multi, single = tmp_path / "multi", tmp_path / "single"
   p = subprocess.run(["bash", "launch/local.sh", "2", *CONFIG, f"--workdir={multi}",
                       "--config.num_steps=5"], cwd=REPO, capture_output=True, text=True,
-                     timeout=300, env=_env(LINEART_CPU_DEVICES="2",
+                     timeout=300, env=cpu_env(LINEART_CPU_DEVICES="2",
                                            LINEART_LAUNCH_LOGS=str(tmp_path / "logs")))
   logs = "".join(open(tmp_path / "logs" / f).read() for f in os.listdir(tmp_path / "logs"))
   assert p.returncode == 0, p.stderr[-3000:] + logs[-3000:]

@@ -1,6 +1,5 @@
 """Checkpoints move between machines: written by 4 devices, read by 1 for inference."""
 
-import os
 import subprocess
 import sys
 
@@ -9,7 +8,8 @@ import numpy as np
 from lineart_jax.data import synthetic
 from lineart_jax.data.imageio import read_line, write_png
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from subprocess_env import REPO, cpu_env
+
 WIDTH = 0.0625
 
 # Run in the 4-device process: restore the whole train state the way training
@@ -42,15 +42,8 @@ np.save(sys.argv[3], NetworkExtractor.from_weights(sys.argv[1]).predict(np.load(
 """
 
 
-def _env(devices):
-  env = dict(os.environ)
-  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
-  env["JAX_PLATFORMS"] = "cpu"
-  return env
-
-
 def _run(args, devices):
-  p = subprocess.run([sys.executable, *args], cwd=REPO, env=_env(devices), capture_output=True,
+  p = subprocess.run([sys.executable, *args], cwd=REPO, env=cpu_env(devices), capture_output=True,
                      text=True, timeout=300)
   assert p.returncode == 0, (args, p.stdout[-2000:], p.stderr[-3000:])
   return p

@@ -13,14 +13,7 @@ from lineart_jax.data import synthetic
 from lineart_jax.data.imageio import read_line, write_png
 from lineart_jax.model import AutoEncoder, init_variables
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _env():
-  env = dict(os.environ)
-  env.pop("XLA_FLAGS", None)
-  env["JAX_PLATFORMS"] = "cpu"
-  return env
+from subprocess_env import REPO, cpu_env
 
 
 def test_shipped_weights_load_with_the_model_tree():
@@ -49,7 +42,7 @@ def test_evaluate_scores_the_shipped_model_on_whole_images(tmp_path):
   synthetic.write_dataset(str(tmp_path / "pairs"), 2, seed=7, size=72)
   p = subprocess.run([sys.executable, "-m", "lineart_jax.evaluate", "--pretrained",
                       f"--data={tmp_path / 'pairs'}", f"--csv={tmp_path / 'scores.csv'}",
-                      f"--panels={tmp_path / 'panels'}"], cwd=REPO, env=_env(),
+                      f"--panels={tmp_path / 'panels'}"], cwd=REPO, env=cpu_env(),
                      capture_output=True, text=True, timeout=300)
   assert p.returncode == 0, p.stderr[-3000:]
   assert "the shipped model" in p.stdout
@@ -70,7 +63,7 @@ def test_fine_tuning_starts_from_the_shipped_weights(tmp_path):
                       "--config.data.workers=0", "--config.data.synthetic_size=32",
                       "--config.data.val_count=2", "--config.eval_size=32",
                       "--config.eval_every=0", "--config.optimizer.learning_rate=0"],
-                     cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300)
+                     cwd=REPO, env=cpu_env(), capture_output=True, text=True, timeout=300)
   assert p.returncode == 0, p.stderr[-3000:]
   assert "initialised from the shipped model" in p.stderr
   _, trained, _ = pretrained.load_weights(str(workdir))
@@ -86,7 +79,7 @@ def test_init_from_another_width_is_a_clear_error(tmp_path):
                       f"--workdir={tmp_path}", "--config.init_from=pretrained",
                       f"--config.model.width={model_cfg['width'] / 2}",
                       "--config.num_steps=1", "--config.data.workers=0"],
-                     cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300)
+                     cwd=REPO, env=cpu_env(), capture_output=True, text=True, timeout=300)
   assert p.returncode != 0
   assert f"--config.model.width={model_cfg['width']}" in p.stderr
 

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import orbax.checkpoint as ocp
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from subprocess_env import REPO, cpu_env
+
 TINY = ["--config.model.width=0.0625", "--config.global_batch=4", "--config.data.crop=16",
         "--config.data.workers=0", "--config.data.val_count=2", "--config.eval_size=32",
         "--config.log_every=5", "--config.eval_every=0", "--config.optimizer.learning_rate=1e-3"]
@@ -24,21 +25,14 @@ def _cmd(workdir, *extra):
           f"--workdir={workdir}", *TINY, *extra]
 
 
-def _env():
-  env = dict(os.environ)
-  env.pop("XLA_FLAGS", None)  # one CPU device, like a laptop
-  env["JAX_PLATFORMS"] = "cpu"
-  return env
-
-
 def _run(workdir, *extra, timeout=240):
-  p = subprocess.run(_cmd(workdir, *extra), cwd=REPO, env=_env(), capture_output=True,
+  p = subprocess.run(_cmd(workdir, *extra), cwd=REPO, env=cpu_env(), capture_output=True,
                      text=True, timeout=timeout)
   return p
 
 
 def _start(workdir, *extra):
-  return subprocess.Popen(_cmd(workdir, *extra), cwd=REPO, env=_env(),
+  return subprocess.Popen(_cmd(workdir, *extra), cwd=REPO, env=cpu_env(),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
