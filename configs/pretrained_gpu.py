@@ -14,7 +14,9 @@ loader waiting 3 ms per step.  Whole-image F@2 / PSNR: red-panda-emotes 0.992 /
 (0.984 / 14.04 dB, 0.775 / 19.86 dB) on 14 of the 18 anime images, but flat gray
 over black backgrounds and black clothing; stage 2 fixes that (0.984 / 15.74 dB,
 0.814 / 20.45 dB), and ``lineart_jax.calibrate`` then lifts the output floor the
-last layer was left with (0.982 / 19.14 dB, 0.816 / 19.57 dB: the shipped model).
+last layer was left with (0.982 / 19.14 dB, 0.816 / 19.57 dB); stage 3
+(``configs/pretrained_gpu_stage3.py``) and the calibration make the shipped
+model (0.975 / 17.80 dB, 0.823 / 19.51 dB).
 
   bash launch/pretrain_gpu.sh data
   bash launch/pretrain_gpu.sh train runs/pretrained_gpu

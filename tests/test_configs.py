@@ -44,3 +44,12 @@ def test_shipped_recipe_gpu_stage2_fine_tunes_the_gpu_stage():
   assert stage2["init_from"] == "runs/pretrained_gpu"
   assert stage2["model"] == {**stage1["model"], "dtype": "float32"}  # same network
   assert stage2["data"]["root"] != stage1["data"]["root"]
+
+
+def test_shipped_recipe_gpu_stage3_fine_tunes_stage2():
+  stage2 = _load("pretrained_gpu_stage2").to_dict()
+  stage3 = _load("pretrained_gpu_stage3").to_dict()
+  assert {k for k in stage2 if stage3[k] != stage2[k]} == {"init_from", "num_steps", "data",
+                                                            "checkpoint_every"}
+  assert stage3["init_from"] == "runs/pretrained_gpu_stage2"
+  assert stage3["data"]["root"] != stage2["data"]["root"]
