@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from lineart_jax import opencv_method
+from lineart_jax.evaluation import gray_rgb
 from lineart_jax.data.imageio import read_color, read_line, write_png
 from lineart_jax.data.pairs import pairs_from_root
 from lineart_jax.data.synthetic import make_pair
@@ -27,15 +28,10 @@ from lineart_jax.trainer import VALIDATION_SEED_OFFSET
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def gray3(a):
-  return np.repeat(a[..., None], 3, axis=2)
-
-
 def row(color, line, net, side=None):
   """color | OpenCV | model | truth, optionally shrunk to ``side`` px high."""
-  pred = np.round(net(color) * 255).astype(np.uint8)
-  r = np.concatenate([color, gray3(opencv_method.extract_lines(color)), gray3(pred),
-                      gray3(line)], axis=1)
+  r = np.concatenate([color, gray_rgb(opencv_method.extract_lines(color) / 255.0),
+                      gray_rgb(net(color)), gray_rgb(line / 255.0)], axis=1)
   if side and r.shape[0] != side:
     r = cv2.resize(r, (round(r.shape[1] * side / r.shape[0]), side),
                    interpolation=cv2.INTER_AREA)
@@ -52,7 +48,7 @@ def main():
   rows = []
   for i in range(0, 6, 2):
     pairs = [make_pair(0, i + k, args.size) for k in range(2)]
-    rows.append(np.concatenate([x for c, l in pairs for x in (c, gray3(l))], axis=1))
+    rows.append(np.concatenate([x for c, l in pairs for x in (c, gray_rgb(l / 255.0))], axis=1))
   write_png(os.path.join(HERE, "synthetic_pairs.png"), np.concatenate(rows, axis=0))
 
   net = NetworkExtractor.from_weights(args.model)

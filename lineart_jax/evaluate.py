@@ -72,10 +72,8 @@ def score_images(extractor, pairs, names, max_side: int | None, panels: str | No
       row[f"{m}_psnr"], row[f"{m}_f"] = psnrs[m][-1], single.result()["f_score"]
     rows.append(row)
     if panels:
-      gray = lambda a: np.repeat(np.round(np.clip(a, 0, 1) * 255).astype(np.uint8)[..., None],
-                                 3, axis=2)
-      grid = np.concatenate([pair["color"], gray(preds["model"]), gray(preds["opencv"]),
-                             gray(target)], axis=1)
+      grid = np.concatenate([pair["color"]] + [evaluation.gray_rgb(a) for a in (
+          preds["model"], preds["opencv"], target)], axis=1)
       write_png(os.path.join(panels, os.path.splitext(name)[0].replace(os.sep, "_") + ".png"),
                 grid)
   if csv_path:

@@ -112,13 +112,17 @@ def format_comparison(scores: dict[str, dict[str, float]]) -> str:
   return "\n".join(rows)
 
 
+def gray_rgb(a: np.ndarray) -> np.ndarray:
+  """(H, W) gray in [0, 1] -> (H, W, 3) uint8 RGB, for panels beside color images."""
+  return np.repeat(np.round(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)[..., None], 3, axis=2)
+
+
 def panel(pairs: Sequence[dict], preds: Sequence[np.ndarray], rows: int = 4) -> np.ndarray:
   """uint8 RGB grid, one row per pair: color | prediction | target | loss map."""
   out = []
   for pair, pred in list(zip(pairs, preds))[:rows]:
-    target = pair["line"][..., 0]
-    weights = np.asarray(loss_map(target.astype(np.float32)[None] / 255.0))[0]
-    gray = lambda a: np.repeat(np.clip(a, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
-    out.append(np.concatenate([pair["color"], gray(pred * 255.0 + 0.5), gray(target),
-                               gray(weights * 255.0 + 0.5)], axis=1))
+    target = pair["line"][..., 0].astype(np.float32) / 255.0
+    weights = np.asarray(loss_map(target[None]))[0]
+    out.append(np.concatenate([pair["color"], gray_rgb(pred), gray_rgb(target),
+                               gray_rgb(weights)], axis=1))
   return np.concatenate(out, axis=0)
