@@ -8,7 +8,7 @@ float32: 8 minutes on 2 CPU cores, seconds on a GPU.
 
   git show 03453e8:lineart_jax/data/synthetic.py > lineart_jax/data/synthetic_stage2.py
   python -m lineart_jax.data.synthetic_stage2 data/syn384_v3 --count 2000 --size 384 --seed 3 \\
-      --workers 2   # the generator as it was then; the shipped weights were also calibrated
+      --workers 2   # the generator as it was then; stage 3 follows
   python -m lineart_jax.data.prepare data/syn384_v3 --out data/syn384_v3_packed
   python -m lineart_jax.train --config=configs/pretrained_gpu_stage2.py \\
       --workdir=runs/pretrained_gpu_stage2

@@ -6,7 +6,7 @@ Starts from ``configs/pretrained_gpu_stage2.py`` (run in
 drawn as thick lines on anime hair), and targets without the lines the color
 image does not show (black ink on black paint: 6 % of the target ink before,
 which taught the model to draw strokes on dark shading).  800 steps of 12 at
-float32: 16.5 minutes on 2 CPU cores, seconds on a GPU.
+float32: 16.7 minutes on 2 CPU cores, seconds on a GPU.
 
   git show 11c7f5a:lineart_jax/data/synthetic.py > lineart_jax/data/synthetic_stage3.py
   python -m lineart_jax.data.synthetic_stage3 data/syn384_v7 --count 2000 --size 384 --seed 6 \\

@@ -365,7 +365,7 @@ def test_synthetic_soft_shadow_bands_are_paint_and_fade_out():
   inside = np.ones((canvas.size, canvas.size), np.float32)
   band = np.stack([np.linspace(8, 56, 24), np.full(24, 32.0)], 1)  # across, mid-height
   synthetic._painted_strokes(canvas, rng, inside, fill, [band], widths=(3.0, 3.0),
-                             blur=(2.5, 2.5), darken=(0.3, 0.3))
+                             kind="taper", blur=(2.5, 2.5), darken=(0.3, 0.3))
   assert canvas.line.min() == 255.0  # not line art
   darkening = (fill.sum() - canvas.color.sum(axis=2))[:, canvas.size // 2]  # down one column
   assert darkening.max() > 30  # it painted a dark band

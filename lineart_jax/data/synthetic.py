@@ -31,9 +31,9 @@ generators lack (each was a failure of a model trained without it):
 The target is line art as an artist draws it: anti-aliased, ink on white paper
 (pencil lines stay gray), less what the color image does not show: a line that
 changes it by under ``VISIBLE`` luma levels (black ink on black paint, a line
-painted over) fades from the target.  Everything is drawn at twice the size and reduced
-with INTER_AREA, which gives sub-pixel widths and true anti-aliasing; color and
-line share every stroke's coverage mask, so they are exactly aligned.
+painted over) fades from the target.  Everything is drawn at twice the size and
+reduced with INTER_AREA, which gives sub-pixel widths and true anti-aliasing;
+color and line share every stroke's coverage mask, so they are exactly aligned.
 
 CLI: ``python -m lineart_jax.data.synthetic OUT --count N [--workers K]`` writes
 N pairs in the dataset layout (``OUT/color/*.png``, ``OUT/line/*.png``).
@@ -385,23 +385,24 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
     _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(4, 16))))
   if rng.uniform() < 0.5:  # shadow bands, as a colorist paints them: wide, soft, dark
     _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(3, 12))),
-                     widths=(2.5, 12.0), blur=(0.8, 2.5), darken=(0.25, 0.6))
+                     widths=(2.5, 12.0), kind="taper", blur=(0.8, 2.5), darken=(0.25, 0.6))
   w = pen.width()
   for strand in strands:
     pen.draw(canvas, strand, fill, w * rng.uniform(0.6, 1.1), "point")
 
 
 def _painted_strokes(canvas: Canvas, rng, inside: np.ndarray, fill, curves,
-                     widths=(0.8, 6.0), blur=None, darken=(0.35, 0.75)) -> None:
+                     widths=(0.8, 6.0), kind="point", blur=None, darken=(0.35, 0.75)) -> None:
   """Tapered shading and highlight strokes painted inside ``inside`` (a coverage
   mask): thin and dark like lines, but paint, so absent from the line art.
 
-  ``widths`` in px; ``blur`` a range of edge softness in px (always soft), else
-  half are soft; ``darken`` the range of the dark strokes' shade of ``fill``.
+  ``widths`` in px; ``kind`` their ``_width_profile``; ``blur`` a range of edge
+  softness in px (always soft), else half are soft; ``darken`` the range of the
+  dark strokes' shade of ``fill``.
   """
   for pts in curves:
     width = float(np.exp(rng.uniform(np.log(widths[0]), np.log(widths[1]))))
-    profile = _width_profile(rng, len(pts), width, "point" if blur is None else "taper")
+    profile = _width_profile(rng, len(pts), width, kind)
     sigma = (rng.uniform(*blur) if blur is not None
              else rng.uniform(0.5, 1.5) if rng.uniform() < 0.5 else 0.0)
     # room for the blur's tail: a tail clipped at the box leaves a faint hard edge
