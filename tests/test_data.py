@@ -408,27 +408,3 @@ def test_synthetic_small_black_shapes_are_ink_not_paint():
       ys, xs = np.nonzero(color.min(axis=2) < 200)
       assert max(np.ptp(ys), np.ptp(xs)) >= 0.12 * size, index
   assert black_painted >= 5
-
-
-def test_synthetic_dark_bands_are_paint_with_an_outline():
-  """A strap or a lock of black hair: long, narrow and dark, it is paint (white inside
-  in the target) with its outline in the line art; only compact black areas are ink."""
-  size, bands = 192, 0
-  for index in range(20):
-    rng = np.random.default_rng([3, index])
-    canvas = synthetic.Canvas(rng, size)
-    canvas.color[:] = 255.0
-    synthetic._dark_band(canvas, synthetic.Pen(rng), rng, size)
-    color, line = canvas.result()
-    dark = (color.max(axis=2) < 80).astype(np.uint8)
-    inside = cv2.erode(dark, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))).astype(bool)
-    if inside.sum() < 20:  # a narrow band mostly off the canvas
-      continue
-    bands += 1
-    assert (line[inside] > 200).mean() > 0.8, index  # paint: paper in the target
-    contours, _ = cv2.findContours(dark, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    band = cv2.drawContours(np.zeros_like(dark), contours, -1, 1, cv2.FILLED)  # with its sheen
-    edge = cv2.dilate(band, np.ones((3, 3), np.uint8)).astype(bool) & ~band.astype(bool)
-    near_ink = cv2.dilate((line < 250).astype(np.uint8), np.ones((5, 5), np.uint8))
-    assert near_ink[edge].mean() > 0.6, index  # where it meets the paper: its outline
-  assert bands >= 5

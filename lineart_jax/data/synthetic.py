@@ -19,12 +19,11 @@ generators lack (each was a failure of a model trained without it):
   highlights, painted streaks and wide soft shadow bands along hair (as dark as
   a line, but soft-edged: a colorist's), blush hatching, sparkles, dark and
   black fills with lines inside (black leggings, black hair: large, and paint;
-  so are long narrow dark bands, straps and locks, with a soft sheen; small
-  compact flat black areas are always ink, as pupils are), white/near-white
+  small flat black areas are always ink, as pupils are), white/near-white
   backgrounds as well as black or dark ones and busy,
   textured ones with no lines; fills painted as a colorist or a colorization
   network leaves them (bleeding across boundaries, broad or blotchy texture,
-  speckle and colored blotches in dark areas) under lines laid on top in Normal or Multiply mode, now
+  speckle in dark areas) under lines laid on top in Normal or Multiply mode, now
   and then faint;
 * **degradations of the color image only**: resampling blur (half the pairs,
   as soft as a colorization network's output) and JPEG (quality 60-95).
@@ -417,37 +416,6 @@ def _painted_strokes(canvas: Canvas, rng, inside: np.ndarray, fill, curves,
     canvas.paint(alpha * inside[box] * rng.uniform(0.5, 1.0), tone, box)
 
 
-def _dark_band(canvas: Canvas, pen: Pen, rng, size: int) -> None:
-  """A long dark band with its outline: a strap, ribbon, belt, lock of black hair.
-
-  Narrow (9-38 px at 384) but long, it is paint as large dark shapes are; only
-  compact small black areas are ink (``_ink_spot``).  A colorist gives it a soft
-  light sheen.  Without bands a model drew real black straps as thick gray ink.
-  """
-  spine = _curve(rng, rng.uniform(0.1, 0.9, 2) * size, rng.uniform(0.2, 0.7) * size, bend=0.3)
-  tangent = np.gradient(spine, axis=0)
-  normal = np.stack([-tangent[:, 1], tangent[:, 0]], 1)
-  normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-6)
-  t = np.linspace(0, 1, len(spine))[:, None]
-  half = rng.uniform(0.012, 0.05) * size * (1.0 - rng.uniform(0, 0.6) * t)  # may narrow
-  outline = np.concatenate([spine + normal * half, (spine - normal * half)[::-1]])
-  fill = _dark_rgb(rng, 60, 15)
-  alpha = canvas.region(outline)
-  canvas.paint(alpha, fill)
-  canvas.cover_lines(alpha)
-  if rng.uniform() < 0.7:  # sheen: a soft light streak along the band
-    side = spine + normal * half * rng.uniform(-0.5, 0.5)
-    width = float(np.mean(half)) * rng.uniform(0.3, 1.0)
-    sigma = float(rng.uniform(0.3, 0.8)) * width
-    sheen, box = canvas.stroke_mask(side, _width_profile(rng, len(side), width, "pressure"),
-                                    margin=3 * sigma)
-    if sheen.size:
-      sheen = cv2.GaussianBlur(sheen, (0, 0), sigma * canvas.s) * alpha[box]
-      canvas.paint(sheen * rng.uniform(0.3, 0.8), np.minimum(fill + _rgb(rng, 40, 140), 255),
-                   box)
-  pen.draw(canvas, _closed(outline), fill, min(pen.width(), 0.5 * float(half.min())))
-
-
 def _frill(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   """A frilled band (lace, ruffles): a scalloped edge along a curve, with a short
   fold line into each scallop; dense small line work over a light fill."""
@@ -553,11 +521,6 @@ def _paint_like_colorist(canvas: Canvas, rng) -> tuple[bool, float]:
     speck = rng.normal(0, rng.uniform(4, 20), (s, s, 3)).astype(np.float32)
     speck = cv2.GaussianBlur(speck, (0, 0), float(rng.uniform(0.5, 1.5)) * canvas.s)
     canvas.color += speck * (1.5 - canvas.color.mean(2, keepdims=True) / 255.0)
-  if rng.uniform() < 0.4:  # colored blotches where the paint is dark: it is rarely flat
-    cells = int(rng.integers(6, 40))
-    blot = rng.normal(0, rng.uniform(6, 25), (cells, cells, 3)).astype(np.float32)
-    darkness = (1.0 - np.clip(canvas.color.mean(2, keepdims=True), 0, 255) / 255.0) ** 2
-    canvas.color += cv2.resize(blot, (s, s), interpolation=cv2.INTER_CUBIC) * darkness
   if rng.uniform() < 0.45:  # color bleeding across boundaries
     sigma = float(rng.uniform(0.4, 2.0)) * canvas.s
     canvas.color[:] = cv2.GaussianBlur(canvas.color, (0, 0), sigma)
@@ -579,8 +542,6 @@ def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.nd
       _hair(canvas, pen, rng, size)
     elif u < 0.32:
       _frill(canvas, pen, rng, size)
-    elif u < 0.4:
-      _dark_band(canvas, pen, rng, size)
     else:
       _shape(canvas, pen, rng, size)
   for _ in range(int(rng.integers(0, 6))):  # loose strokes: hair tips, folds, details
