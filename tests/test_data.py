@@ -408,3 +408,26 @@ def test_synthetic_small_black_shapes_are_ink_not_paint():
       ys, xs = np.nonzero(color.min(axis=2) < 200)
       assert max(np.ptp(ys), np.ptp(xs)) >= 0.12 * size, index
   assert black_painted >= 5
+
+
+def test_synthetic_colored_lines_are_thin():
+  """A line in a darker shade of the fill beside it is thin; a wide stroke in that
+  shade is a colorist's (hair shading), which a model must not learn as line art,
+  so wide lines are neutral ink."""
+  fill = np.array([220.0, 120.0, 40.0], np.float32)  # orange hair
+  tinted = {}
+  for width in (1.5, 8.0):
+    tinted[width] = 0
+    for index in range(40):
+      rng = np.random.default_rng([4, index])
+      canvas = synthetic.Canvas(rng, 48)
+      canvas.color[:] = fill
+      pen = synthetic.Pen(rng)
+      pen.colored = True
+      across = np.stack([np.linspace(4, 44, 20), np.full(20, 24.0)], 1)
+      pen.draw(canvas, across, fill, width, "even")
+      core = canvas.ink_rgb[canvas.ink_alpha > 0.5]
+      tinted[width] += bool(np.ptp(core.mean(axis=0)) > 20)  # red and blue apart: a shade
+  assert tinted[1.5] >= 20  # most thin lines take the shade (80 % of a colored pen's)
+  assert tinted[8.0] <= 4  # only the rare line almost the fill's color (3 %), which
+  # the color image barely shows

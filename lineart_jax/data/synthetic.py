@@ -9,8 +9,8 @@ generators lack (each was a failure of a model trained without it):
   technical-pen lines, pressure-tapered brush strokes up to 12 px, flat
   near-black ink areas (pupils, sunglasses, accents) that belong to the line art,
   sketchy pencil lines (gray, grainy, several offset passes), light and tinted
-  ink (gray in the target), lines in a darker shade of the fill beside them (as
-  dark as their tone in the target);
+  ink (gray in the target), thin lines in a darker shade of the fill beside them
+  (as dark as their tone in the target; a wide stroke in that shade is shading);
 * **structure**: closed shapes filled like a paint bucket (later shapes hide the
   lines they cover), some color boundaries with no line, short fold strokes
   inside regions, hair as bundles of long thin curves ending in points, frills
@@ -54,6 +54,7 @@ ONE = 1 << SHIFT
 SUPERSAMPLE = 2  # drawn at this multiple of the output size, then INTER_AREA-reduced
 LARGE_PAINT = 0.1  # black paint is at least this radius (of the image side); smaller is ink
 VISIBLE = (3.0, 12.0)  # luma levels: a line changing the color image less is faded, more kept
+COLORED_WIDEST = 3.0  # px: lines in a darker shade of the fill are at most this wide
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -256,7 +257,10 @@ class Pen:
           ["even", "pressure", "taper"]))
     passes = int(rng.integers(1, 4)) if self.medium == "pencil" else 1
     gray = float(np.clip(self.gray + rng.normal(0, 15), 0, 200))
-    if fill is not None and self.colored and rng.uniform() < 0.8:  # as dark as its tone
+    # Colored lines are thin: a wide stroke in a darker shade of the fill is a
+    # colorist's shading (hair, folds), paint; wide lines of the line art are ink.
+    # A colored line is as dark as its tone.
+    if fill is not None and self.colored and width <= COLORED_WIDEST and rng.uniform() < 0.8:
       shade = np.clip(0.2 + 0.6 * gray / 255.0 + rng.normal(0, 0.08), 0.15, 0.9)
       rgb = np.clip(np.asarray(fill) * shade, 0, 255)
     elif fill is not None and rng.uniform() < 0.03:  # a line almost the fill's color
