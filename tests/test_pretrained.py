@@ -7,6 +7,7 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 from lineart_jax import infer, pretrained
 from lineart_jax.data import synthetic
@@ -97,3 +98,18 @@ def test_weights_in_the_shipped_format_load_from_any_folder(tmp_path):
   assert infer.main([str(tmp_path / "art.png"), "--checkpoint", str(tmp_path),
                      "--out", str(tmp_path / "out")]) == 0
   assert read_line(str(tmp_path / "out" / "art_lineart.png")).shape == (32, 32)
+
+
+def test_average_of_runs_is_their_mean_and_refuses_different_networks():
+  """``python -m lineart_jax.pretrained RUN RUN ...`` writes the runs' average (a
+  model soup): every parameter and BatchNorm statistic is the mean; runs of
+  different networks are an error naming both, not a silent broadcast."""
+  a = jax.tree.map(np.asarray, init_variables(AutoEncoder(width=0.0625), 3))
+  b = jax.tree.map(lambda x: np.asarray(x) * 3.0 + 1.0, a)
+  mean = pretrained.average([("a", {"width": 0.0625}, a), ("b", {"width": 0.0625}, b)])
+  for m, x in zip(jax.tree.leaves(mean), jax.tree.leaves(a)):
+    np.testing.assert_allclose(m, x * 2.0 + 0.5, rtol=1e-6, atol=1e-6)
+  assert {"params", "batch_stats"} <= set(mean)
+  wide = jax.tree.map(np.asarray, init_variables(AutoEncoder(width=0.125), 3))
+  with pytest.raises(ValueError, match="cannot average b with a"):
+    pretrained.average([("a", {"width": 0.0625}, a), ("b", {"width": 0.125}, wide)])

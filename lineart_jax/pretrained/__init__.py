@@ -8,7 +8,8 @@ point for inference, evaluation and fine-tuning: the shipped weights
 (``"pretrained"``) or a training workdir / checkpoint folder.
 
 Write new shipped weights from a finished run with
-``python -m lineart_jax.pretrained WORKDIR --command "..."``, then calibrate them
+``python -m lineart_jax.pretrained WORKDIR --command "..."`` (several workdirs:
+their average, a model soup), then calibrate them
 (``python -m lineart_jax.calibrate pretrained --out lineart_jax/pretrained``).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -85,17 +87,50 @@ def save(model: dict, variables: dict, info: dict, out: str = HERE) -> None:
     f.write("\n")
 
 
+def average(runs: list[tuple[str, dict, dict]]) -> dict:
+  """The uniform average of several runs' variables, BatchNorm statistics too.
+
+  A "model soup" (Wortsman et al. 2022): fine-tunes of one model on different
+  data stay in one basin, and their average is better than each (two stage-3
+  fine-tunes on different synthetic data: better on both dev sets than either).
+  ``runs``: (name, model config, variables); all must be the same network.
+  """
+  import jax
+  name0, model0, variables0 = runs[0]
+  structure = jax.tree.structure(variables0)
+  for name, model, variables in runs[1:]:
+    if model != model0 or jax.tree.structure(variables) != structure:
+      raise ValueError(f"cannot average {name} with {name0}: different networks "
+                       f"({model} and {model0})")
+  return jax.tree.map(lambda *a: np.mean([np.asarray(x, np.float64) for x in a], 0)
+                      .astype(np.float32), *[v for _, _, v in runs])
+
+
 def main(argv=None) -> int:
-  p = argparse.ArgumentParser(description="Write a run's weights as the shipped model.")
-  p.add_argument("checkpoint", help="training workdir or checkpoint folder")
+  p = argparse.ArgumentParser(description="Write a run's weights as the shipped model, "
+                              "or several runs' average (a model soup).")
+  p.add_argument("checkpoint", nargs="+",
+                 help="training workdir or checkpoint folder; several: their average")
   p.add_argument("--out", default=HERE, help="folder (default: the package's)")
   p.add_argument("--command", default="", help="the command that trained it")
   p.add_argument("--notes", default="", help="scores, data, cost")
   args = p.parse_args(argv)
   from lineart_jax.checkpointing import load_variables
-  model, variables, step = load_variables(args.checkpoint)
-  save(model, variables, {"step": step, "command": args.command, "notes": args.notes},
+  runs, steps = [], []
+  for path in args.checkpoint:
+    model, variables, step = load_variables(path)
+    runs.append((path, model, variables))
+    steps.append(step)
+  try:
+    variables = average(runs) if len(runs) > 1 else runs[0][2]
+  except ValueError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  step = steps[0] if len(steps) == 1 else steps
+  save(runs[0][1], variables, {"step": step, "command": args.command, "notes": args.notes},
        args.out)
   size = os.path.getsize(os.path.join(args.out, WEIGHTS_FILE)) / 2**20
-  print(f"wrote step {step} of {args.checkpoint} to {args.out} ({size:.1f} MiB)")
+  what = (f"step {step} of {args.checkpoint[0]}" if len(runs) == 1 else
+          "the average of " + ", ".join(f"step {s} of {c}" for s, c in zip(steps, args.checkpoint)))
+  print(f"wrote {what} to {args.out} ({size:.1f} MiB)")
   return 0
