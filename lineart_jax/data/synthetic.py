@@ -16,10 +16,12 @@ generators lack (each was a failure of a model trained without it):
   inside regions, hair as bundles of long thin curves ending in points, frills
   (scalloped edges with a fold into each scallop), many small shapes;
 * **coloring that is not line art**: cel shadows, soft airbrush shading,
-  highlights, painted streaks and wide soft shadow bands along hair (as dark as
-  a line, but soft-edged: a colorist's), blush hatching, sparkles, dark and
-  black fills with lines inside (black leggings, black hair: large, and paint;
-  small flat black areas are always ink, as pupils are), white/near-white
+  highlights, painted streaks (as wide as a brush line at the root) and wide
+  soft shadow bands along hair (as dark as a line: a colorist's), blush
+  hatching, sparkles, dark and black fills with lines inside (black leggings,
+  black hair: large, and paint; small flat black areas are always ink, as
+  pupils are), deep hued fills at any size (dark red ribbons) and narrow
+  tapered spikes painted in a hue (hair tips, ribbon ends), white/near-white
   backgrounds as well as black or dark ones and busy,
   textured ones with no lines; fills painted as a colorist or a colorization
   network leaves them (bleeding across boundaries, broad or blotchy texture,
@@ -65,6 +67,15 @@ def _rgb(rng, lo=0, hi=255) -> np.ndarray:
 def _dark_rgb(rng, hi: float, tint: int) -> np.ndarray:
   """Black to dark (a gray level in [0, hi)), tinted by up to ``tint`` per channel."""
   return float(rng.uniform(0, hi)) + _rgb(rng, 0, tint)
+
+
+def _deep_rgb(rng) -> np.ndarray:
+  """A deep, clearly hued color (dark red, brown, navy, forest green): as dark as
+  ink by luminance, but paint; colorists fill ribbons, hair and clothing with it."""
+  hue = rng.uniform(0, 1, 3)
+  hue = (hue - hue.min()) / max(float(hue.max() - hue.min()), 1e-6)  # chroma 1
+  value, saturation = rng.uniform(50, 140), rng.uniform(0.45, 0.95)
+  return (value * (1.0 - saturation + saturation * hue)).astype(np.float32)
 
 
 def _fixed(pts: np.ndarray) -> np.ndarray:
@@ -148,17 +159,26 @@ class Canvas:
     view *= 1.0 - a
     view += gray * a
 
-  def color_image(self, multiply: bool, strength: float) -> np.ndarray:
+  def color_image(self, multiply: bool, strength: float, spread: float = 0.0) -> np.ndarray:
     """The fill layer with the line layer on top, at ``strength`` opacity.
 
     ``multiply`` darkens the fill by the line color, as a line layer in Multiply
-    mode does; otherwise the lines are laid over it (Normal mode).
+    mode does; otherwise the lines are laid over it (Normal mode).  ``spread``
+    (output px) widens the lines of the color image only, still dark at their
+    core: a colorization network thickens the sketch lines it paints over.
     """
-    a = (self.ink_alpha * strength)[..., None]
-    over = self.color * (self.ink_rgb / 255.0) if multiply else self.ink_rgb
+    alpha, rgb = self.ink_alpha, self.ink_rgb
+    if spread:
+      sigma = spread * self.s
+      wide = cv2.GaussianBlur(alpha, (0, 0), sigma)
+      rgb = cv2.GaussianBlur(rgb * alpha[..., None], (0, 0), sigma) / np.maximum(
+          wide, 1e-6)[..., None]
+      alpha = np.minimum(wide * 2.5, 1.0)
+    a = (alpha * strength)[..., None]
+    over = self.color * (rgb / 255.0) if multiply else rgb
     return self.color * (1.0 - a) + over * a
 
-  def result(self, multiply: bool = False, strength: float = 1.0
+  def result(self, multiply: bool = False, strength: float = 1.0, spread: float = 0.0
              ) -> tuple[np.ndarray, np.ndarray]:
     """(color, line) at the output size.
 
@@ -167,7 +187,7 @@ class Canvas:
     extract it, and a model taught to guess it draws strokes on dark shading.
     """
     out = self.size // SUPERSAMPLE
-    color = self.color_image(multiply, strength)
+    color = self.color_image(multiply, strength, spread)
     shown = np.abs((color - self.color) @ LUMA)  # how much the lines change the image
     seen = np.clip((shown - VISIBLE[0]) / (VISIBLE[1] - VISIBLE[0]), 0.0, 1.0)
     line = 255.0 - (255.0 - self.line) * seen
@@ -324,10 +344,12 @@ def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   u = rng.uniform()
   # Down to black: paint, but only on large shapes (clothing, hair); small flat
   # black areas are ink (_ink_spot: pupils, sunglasses), as in real line art.
+  # Deep hued fills are paint at any size: a model that never saw small ones
+  # filled real dark red ribbons and spikes with ink inside their outline.
   dark = u < 0.3 and radius >= LARGE_PAINT * size
   fill = (_dark_rgb(rng, 70, 15) if dark else
           np.clip(rng.uniform(225, 255) - _rgb(rng, 0, 15), 0, 255) if u < 0.35
-          else _rgb(rng, 40, 255))
+          else _deep_rgb(rng) if u < 0.5 else _rgb(rng, 40, 255))
   alpha = canvas.region(pts)
   canvas.paint(alpha, fill)
   canvas.cover_lines(alpha)
@@ -385,8 +407,10 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   streaks = lambda count: [  # curves along the mass, between the strands
       _curve(rng, root + n * rng.uniform(-1, 1) * spread / 2, length * rng.uniform(0.3, 1.0),
              direction + rng.normal(0, 0.2), bend=0.2) for _ in range(count)]
-  if rng.uniform() < 0.7:  # painted streaks between the strands: coloring, not line art
-    _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(4, 16))))
+  if rng.uniform() < 0.7:  # painted streaks between the strands: coloring, not line art;
+    # as wide as a brush line at their root (real hair shading was drawn as lines)
+    _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(4, 16))),
+                     widths=(1.5, 9.0))
   if rng.uniform() < 0.5:  # shadow bands, as a colorist paints them: wide, soft, dark
     _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(3, 12))),
                      widths=(2.5, 12.0), kind="taper", blur=(0.8, 2.5), darken=(0.25, 0.6))
@@ -418,6 +442,26 @@ def _painted_strokes(canvas: Canvas, rng, inside: np.ndarray, fill, curves,
     tone = (np.asarray(fill) * rng.uniform(*darken) if rng.uniform() < 0.65
             else np.minimum(np.asarray(fill) + rng.uniform(40, 110), 255))
     canvas.paint(alpha * inside[box] * rng.uniform(0.5, 1.0), tone, box)
+
+
+def _spike(canvas: Canvas, pen: Pen, rng, size: int) -> None:
+  """A narrow tapered shape painted in a hue (a hair tip, ribbon end, horn,
+  flame) with its outline: a brush stroke's silhouette, but paint, so only its
+  outline is line art.  Wide tapered strokes are otherwise neutral ink; a model
+  that saw no colored ones filled real dark red spikes with ink."""
+  spine = _curve(rng, rng.uniform(0.1, 0.9, 2) * size, rng.uniform(0.04, 0.25) * size, bend=0.3)
+  tangent = np.gradient(spine, axis=0)
+  normal = np.stack([-tangent[:, 1], tangent[:, 0]], 1)
+  normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-6)
+  t = np.linspace(0, 1, len(spine))[:, None]
+  half = rng.uniform(0.008, 0.03) * size * (1.0 - t) ** rng.uniform(0.6, 1.4) + 0.3
+  outline = np.concatenate([spine + normal * half, (spine - normal * half)[::-1]])
+  fill = _deep_rgb(rng) if rng.uniform() < 0.7 else _rgb(rng, 40, 255)
+  alpha = canvas.region(outline)
+  canvas.paint(alpha, fill)
+  canvas.cover_lines(alpha)
+  if rng.uniform() < 0.87:  # outline (else: a color boundary with no line)
+    pen.draw(canvas, _closed(outline), fill, min(pen.width(), 0.5 * float(half.max())))
 
 
 def _frill(canvas: Canvas, pen: Pen, rng, size: int) -> None:
@@ -508,13 +552,14 @@ def _degrade(color: np.ndarray, rng) -> np.ndarray:
   return np.ascontiguousarray(color)
 
 
-def _paint_like_colorist(canvas: Canvas, rng) -> tuple[bool, float]:
+def _paint_like_colorist(canvas: Canvas, rng, spread: float = 0.0) -> tuple[bool, float, float]:
   """Fills as a painter or a colorization network leaves them, under sharp lines.
 
   Colors bleed across their boundaries (blur of the fill layer only), carry
   texture and speckle; returns how the line layer sits on top (``multiply``,
-  ``strength``: Multiply mode half the time, now and then faint), for
-  ``Canvas.result``.  The line art stays the same.
+  ``strength``: Multiply mode half the time, now and then faint) and how much
+  wider the color image's lines are (``spread`` px, in a ``spread`` fraction of
+  the pairs), for ``Canvas.result``.  The line art stays the same.
   """
   s = canvas.size
   if rng.uniform() < 0.6:  # texture: tint and brightness variation, broad or blotchy
@@ -531,11 +576,19 @@ def _paint_like_colorist(canvas: Canvas, rng) -> tuple[bool, float]:
   np.clip(canvas.color, 0, 255, out=canvas.color)
   multiply = bool(rng.uniform() < 0.5)
   strength = float(rng.uniform(0.6, 0.95)) if rng.uniform() < 0.15 else 1.0
-  return multiply, strength
+  # no draw when off: the pairs of spread=0 are those of the generator before it
+  wider = float(rng.uniform(0.4, 1.2)) if spread and rng.uniform() < spread else 0.0
+  return multiply, strength, wider
 
 
-def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-  """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index)."""
+def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0
+              ) -> tuple[np.ndarray, np.ndarray]:
+  """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index).
+
+  ``spread``: the fraction of pairs whose color image has its lines 0.4-1.2 px
+  wider than the target's (a colorization network's; a model trained on them
+  draws thinner lines, with fewer halos on real anime art, and less sure ones).
+  """
   rng = np.random.default_rng([seed, index])
   canvas = Canvas(rng, size)
   _background(canvas, rng, size)
@@ -546,6 +599,8 @@ def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.nd
       _hair(canvas, pen, rng, size)
     elif u < 0.32:
       _frill(canvas, pen, rng, size)
+    elif u < 0.4:
+      _spike(canvas, pen, rng, size)
     else:
       _shape(canvas, pen, rng, size)
   for _ in range(int(rng.integers(0, 6))):  # loose strokes: hair tips, folds, details
@@ -557,7 +612,7 @@ def make_pair(seed: int, index: int, size: int = 256) -> tuple[np.ndarray, np.nd
     _blush(canvas, rng, size)
   for _ in range(int(rng.integers(0, 4)) if rng.uniform() < 0.25 else 0):
     _sparkle(canvas, rng, size)
-  color, line = canvas.result(*_paint_like_colorist(canvas, rng))
+  color, line = canvas.result(*_paint_like_colorist(canvas, rng, spread))
   color = _degrade(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng)
   return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
 
@@ -582,18 +637,18 @@ class SyntheticSource:
     return f"SyntheticSource(seed={self.seed}, size={self.size}, length={self.length})"
 
 
-def _write_one(out: str, seed: int, size: int, i: int) -> None:
+def _write_one(out: str, seed: int, size: int, spread: float, i: int) -> None:
   from lineart_jax.data.imageio import write_png
-  color, line = make_pair(seed, i, size)
+  color, line = make_pair(seed, i, size, spread)
   write_png(os.path.join(out, "color", f"{i:06d}.png"), color)
   write_png(os.path.join(out, "line", f"{i:06d}.png"), line)
 
 
 def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0,
-                  workers: int = 0) -> None:
+                  workers: int = 0, spread: float = 0.0) -> None:
   """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``."""
   from tqdm import tqdm
-  write = functools.partial(_write_one, out, seed, size)
+  write = functools.partial(_write_one, out, seed, size, spread)
   indices = range(start, start + count)
   if workers > 0:
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
@@ -613,8 +668,13 @@ def main(argv=None):
   p.add_argument("--size", type=int, default=256)
   p.add_argument("--start", type=int, default=0, help="index of the first pair")
   p.add_argument("--workers", type=int, default=0, help="generator processes (0 = this one)")
+  p.add_argument("--spread", type=float, default=0.0,
+                 help="fraction of pairs whose color image has wider lines than the target")
   args = p.parse_args(argv)
-  write_dataset(args.out, args.count, args.seed, args.size, args.start, args.workers)
+  if not 0.0 <= args.spread <= 1.0:
+    p.error(f"--spread must be a fraction in [0, 1], not {args.spread}")
+  write_dataset(args.out, args.count, args.seed, args.size, args.start, args.workers,
+                args.spread)
   print(f"wrote {args.count} pairs to {args.out}/color and {args.out}/line")
 
 
