@@ -71,10 +71,12 @@ def _dark_rgb(rng, hi: float, tint: int) -> np.ndarray:
 
 def _deep_rgb(rng) -> np.ndarray:
   """A deep, clearly hued color (dark red, brown, navy, forest green): as dark as
-  ink by luminance, but paint; colorists fill ribbons, hair and clothing with it."""
+  ink by luminance, but paint; colorists fill ribbons, hair and clothing with it.
+  Its brightest channel stays at 96 or more, so that its cel shadow (down to 0.42
+  of it) is not black: small black areas are ink (``_ink_spot``)."""
   hue = rng.uniform(0, 1, 3)
   hue = (hue - hue.min()) / max(float(hue.max() - hue.min()), 1e-6)  # chroma 1
-  value, saturation = rng.uniform(50, 140), rng.uniform(0.45, 0.95)
+  value, saturation = rng.uniform(96, 150), rng.uniform(0.45, 0.95)
   return (value * (1.0 - saturation + saturation * hue)).astype(np.float32)
 
 
