@@ -433,19 +433,25 @@ def test_synthetic_colored_lines_are_thin():
   # the color image barely shows
 
 
+def _drawn_alone(element, seed: int, size: int, paper: float):
+  """(color, line) as float32 of one generator element (``synthetic._shape``,
+  ``synthetic._spike``) drawn by itself on a plain canvas of gray ``paper``."""
+  rng = np.random.default_rng(seed)
+  canvas = synthetic.Canvas(rng, size)
+  canvas.color[:] = paper
+  element(canvas, synthetic.Pen(rng), rng, size)
+  return tuple(np.asarray(a, np.float32) for a in canvas.result(False, 1.0))
+
+
 def test_synthetic_deep_colored_shapes_are_paint_at_any_size():
   """Deep hued fills (dark red ribbons, navy cloth) are as dark as ink by
   luminance but paint, small ones too: the target is paper inside them.  Small
   shapes used to be only light or mid-toned, and a model trained so filled real
   dark red ribbons with ink."""
   deep = paper = 0
+  size = 96
   for seed in range(160):
-    rng = np.random.default_rng(seed)
-    size = 96
-    canvas = synthetic.Canvas(rng, size)
-    canvas.color[:] = 255.0
-    synthetic._shape(canvas, synthetic.Pen(rng), rng, size)
-    color, line = (np.asarray(a, np.float32) for a in canvas.result(False, 1.0))
+    color, line = _drawn_alone(synthetic._shape, seed, size, 255.0)
     painted = (color.min(-1) < 250).astype(np.uint8)
     inside = cv2.erode(painted, np.ones((7, 7), np.uint8)).astype(bool)
     if inside.sum() < 9 or painted.sum() > np.pi * (synthetic.LARGE_PAINT * size) ** 2:
@@ -464,12 +470,7 @@ def test_synthetic_spikes_are_painted_with_only_their_outline_in_the_target():
   ink there filled real dark red spikes)."""
   inside_px = paper_px = outlined = 0
   for seed in range(12):
-    rng = np.random.default_rng(seed)
-    size = 256
-    canvas = synthetic.Canvas(rng, size)
-    canvas.color[:] = 250.0
-    synthetic._spike(canvas, synthetic.Pen(rng), rng, size)
-    color, line = (np.asarray(a, np.float32) for a in canvas.result(False, 1.0))
+    color, line = _drawn_alone(synthetic._spike, seed, 256, 250.0)
     painted = (np.abs(color - 250.0).max(-1) > 30).astype(np.uint8)
     inside = cv2.erode(painted, np.ones((7, 7), np.uint8)).astype(bool)
     inside_px += inside.sum()
