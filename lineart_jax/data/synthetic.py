@@ -560,8 +560,8 @@ def _paint_like_colorist(canvas: Canvas, rng, spread: float = 0.0) -> tuple[bool
   Colors bleed across their boundaries (blur of the fill layer only), carry
   texture and speckle; returns how the line layer sits on top (``multiply``,
   ``strength``: Multiply mode half the time, now and then faint) and how much
-  wider the color image's lines are (``spread`` px, in a ``spread`` fraction of
-  the pairs), for ``Canvas.result``.  The line art stays the same.
+  wider the color image's lines are (0.4-1.2 px in a fraction ``spread`` of the
+  pairs, else 0), for ``Canvas.result``.  The line art stays the same.
   """
   s = canvas.size
   if rng.uniform() < 0.6:  # texture: tint and brightness variation, broad or blotchy
