@@ -482,8 +482,10 @@ def test_synthetic_spikes_are_painted_with_only_their_outline_in_the_target():
 
 
 def test_synthetic_spread_widens_the_color_images_lines_only():
-  """A colorization network thickens the sketch lines it paints over: with ``spread``
-  the color image's line is wider and still dark at its core; the target is unchanged."""
+  """A colorization network thickens the sketch lines it paints over: widened
+  (``Canvas.result(widen=)``, or ``make_pair(spread=)`` for a fraction of the
+  pairs) the color image's line is wider and still dark at its core; the target
+  is unchanged."""
   rng = np.random.default_rng(0)
   canvas = synthetic.Canvas(rng, 48)
   canvas.color[:] = 230.0
@@ -491,7 +493,7 @@ def test_synthetic_spread_widens_the_color_images_lines_only():
   alpha, box = canvas.stroke_mask(across, np.full(20, 1.5))
   canvas.ink(alpha, box, np.full(3, 20.0), 20.0)
   color, line = canvas.result()
-  wide_color, wide_line = canvas.result(spread=1.0)
+  wide_color, wide_line = canvas.result(widen=1.0)
   dark = lambda image: (image[:, 24].mean(axis=-1) < 128).sum()  # px down one column
   assert dark(wide_color) >= dark(color) + 2
   assert wide_color[24, 10:38].max() < 60  # the core stays dark

@@ -161,17 +161,17 @@ class Canvas:
     view *= 1.0 - a
     view += gray * a
 
-  def color_image(self, multiply: bool, strength: float, spread: float = 0.0) -> np.ndarray:
+  def color_image(self, multiply: bool, strength: float, widen: float = 0.0) -> np.ndarray:
     """The fill layer with the line layer on top, at ``strength`` opacity.
 
     ``multiply`` darkens the fill by the line color, as a line layer in Multiply
-    mode does; otherwise the lines are laid over it (Normal mode).  ``spread``
+    mode does; otherwise the lines are laid over it (Normal mode).  ``widen``
     (output px) widens the lines of the color image only, still dark at their
     core: a colorization network thickens the sketch lines it paints over.
     """
     alpha, rgb = self.ink_alpha, self.ink_rgb
-    if spread:
-      sigma = spread * self.s
+    if widen:
+      sigma = widen * self.s
       wide = cv2.GaussianBlur(alpha, (0, 0), sigma)
       rgb = cv2.GaussianBlur(rgb * alpha[..., None], (0, 0), sigma) / np.maximum(
           wide, 1e-6)[..., None]
@@ -180,7 +180,7 @@ class Canvas:
     over = self.color * (rgb / 255.0) if multiply else rgb
     return self.color * (1.0 - a) + over * a
 
-  def result(self, multiply: bool = False, strength: float = 1.0, spread: float = 0.0
+  def result(self, multiply: bool = False, strength: float = 1.0, widen: float = 0.0
              ) -> tuple[np.ndarray, np.ndarray]:
     """(color, line) at the output size.
 
@@ -189,7 +189,7 @@ class Canvas:
     extract it, and a model taught to guess it draws strokes on dark shading.
     """
     out = self.size // SUPERSAMPLE
-    color = self.color_image(multiply, strength, spread)
+    color = self.color_image(multiply, strength, widen)
     shown = np.abs((color - self.color) @ LUMA)  # how much the lines change the image
     seen = np.clip((shown - VISIBLE[0]) / (VISIBLE[1] - VISIBLE[0]), 0.0, 1.0)
     line = 255.0 - (255.0 - self.line) * seen
@@ -234,6 +234,13 @@ def _curve(rng, start: np.ndarray, length: float, direction: float | None = None
 
 def _closed(pts: np.ndarray) -> np.ndarray:
   return np.concatenate([pts, pts[:1]])
+
+
+def _unit_normals(pts: np.ndarray) -> np.ndarray:
+  """(N, 2) unit normals of an open curve, for offsetting it sideways."""
+  tangent = np.gradient(pts, axis=0)
+  normal = np.stack([-tangent[:, 1], tangent[:, 0]], 1)
+  return normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-6)
 
 
 # -- line styles ---------------------------------------------------------------
@@ -452,9 +459,7 @@ def _spike(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   outline is line art.  Wide tapered strokes are otherwise neutral ink; a model
   that saw no colored ones filled real dark red spikes with ink."""
   spine = _curve(rng, rng.uniform(0.1, 0.9, 2) * size, rng.uniform(0.04, 0.25) * size, bend=0.3)
-  tangent = np.gradient(spine, axis=0)
-  normal = np.stack([-tangent[:, 1], tangent[:, 0]], 1)
-  normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-6)
+  normal = _unit_normals(spine)
   t = np.linspace(0, 1, len(spine))[:, None]
   half = rng.uniform(0.008, 0.03) * size * (1.0 - t) ** rng.uniform(0.6, 1.4) + 0.3
   outline = np.concatenate([spine + normal * half, (spine - normal * half)[::-1]])
@@ -470,9 +475,7 @@ def _frill(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   """A frilled band (lace, ruffles): a scalloped edge along a curve, with a short
   fold line into each scallop; dense small line work over a light fill."""
   base = _curve(rng, rng.uniform(0.1, 0.9, 2) * size, rng.uniform(0.15, 0.6) * size, bend=0.2)
-  tangent = np.gradient(base, axis=0)
-  normal = np.stack([-tangent[:, 1], tangent[:, 0]], 1)
-  normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-6)
+  normal = _unit_normals(base)
   depth = rng.uniform(0.015, 0.05) * size
   length = float(np.sum(np.linalg.norm(np.diff(base, axis=0), axis=1)))
   scallops = max(3, int(length / (depth * rng.uniform(1.0, 2.5))))
