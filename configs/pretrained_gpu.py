@@ -16,7 +16,7 @@ over black backgrounds and black clothing; stage 2 fixes that (0.984 / 15.74 dB,
 0.814 / 20.45 dB), and ``lineart_jax.calibrate`` then lifts the output floor the
 last layer was left with (0.982 / 19.14 dB, 0.816 / 19.57 dB); stage 3
 (``configs/pretrained_gpu_stage3.py``) and the calibration make the shipped
-model (0.984 / 18.41 dB, 0.825 / 19.59 dB).
+model, scored in the README's table.
 
   bash launch/pretrain_gpu.sh data
   bash launch/pretrain_gpu.sh train runs/pretrained_gpu
