@@ -1,6 +1,7 @@
 """Seconds per megapixel of tiled inference, and peak memory.
 
-  python bench/infer.py [--size 2048 --width 1.0 --dtypes float32,bfloat16 --tile 768] [--onnx]
+  python bench/infer.py [--size 2048 --width 1.0 --arch seed --edges 0 --dtypes float32,bfloat16
+                        --tile 768] [--onnx]
 
 Randomly initialised weights (speed does not depend on them).  Prints, per
 dtype, the first-call time (compilation) and the s/megapixel of a second full
@@ -21,13 +22,15 @@ import jax
 from lineart_jax import tiling
 from lineart_jax.data.synthetic import make_pair
 from lineart_jax.infer import NetworkExtractor
-from lineart_jax.model import AutoEncoder, init_variables
+from lineart_jax.model import describe, from_config, init_variables
 
 
 def main():
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   p.add_argument("--size", type=int, default=2048)
   p.add_argument("--width", type=float, default=1.0)
+  p.add_argument("--arch", default="seed", help="seed or skip (config.model.arch)")
+  p.add_argument("--edges", type=int, default=0, help="edge-map scales (config.model.edges)")
   p.add_argument("--dtypes", default="float32,bfloat16")
   p.add_argument("--tile", type=int, default=768)
   p.add_argument("--batch", type=int, default=1)
@@ -35,14 +38,15 @@ def main():
   args = p.parse_args()
   image = cv2.resize(make_pair(0, 0, 512)[0], (args.size, args.size),
                      interpolation=cv2.INTER_CUBIC)
-  variables = jax.jit(lambda s: init_variables(AutoEncoder(width=args.width), s))(0)
+  model_cfg = {"width": args.width, "arch": args.arch, "edges": args.edges}
+  variables = jax.jit(lambda s: init_variables(from_config(model_cfg), s))(0)
   mp = args.size ** 2 / 1e6
-  print(f"{jax.devices()[0].platform}: {args.size}x{args.size} ({mp:.1f} MP), width "
-        f"{args.width}, tile {args.tile} ({tiling.count_tiles(args.size, args.size, args.tile)}"
+  print(f"{jax.devices()[0].platform}: {args.size}x{args.size} ({mp:.1f} MP), "
+        f"{describe(model_cfg)}, tile {args.tile} ({tiling.count_tiles(args.size, args.size, args.tile)}"
         f" tiles)")
   results = []
   for dtype in args.dtypes.split(","):
-    ext = NetworkExtractor(args.width, variables, dtype, args.tile, args.batch)
+    ext = NetworkExtractor(model_cfg, variables, dtype, args.tile, args.batch)
     t0 = time.perf_counter()
     ext(image[:args.tile, :args.tile])  # compile the fixed tile shape
     compile_s = time.perf_counter() - t0
@@ -59,7 +63,7 @@ def main():
     from lineart_jax.infer import OnnxExtractor
     with tempfile.TemporaryDirectory() as tmp:
       path = f"{tmp}/model.onnx"
-      export.export_onnx(export.inference_function(args.width, jax.device_get(variables)), path)
+      export.export_onnx(export.inference_function(model_cfg, jax.device_get(variables)), path)
       ext = OnnxExtractor(path, args.tile, args.batch)
       ext(image[:args.tile, :args.tile])  # session warm-up
       t0 = time.perf_counter()

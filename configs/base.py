@@ -15,6 +15,9 @@ def get_config() -> ml_collections.ConfigDict:
 
   c.model = ml_collections.ConfigDict()
   c.model.width = 1.0           # 1.0 = the seed's channel counts
+  c.model.arch = "seed"         # "seed": the seed's layers; "skip": plus U-Net-style
+                                # lateral connections at 1/4, 1/2 and full resolution
+  c.model.edges = 0             # edge-map scales fed beside RGB (dilate - luma), 0 = off
   c.model.dtype = "float32"     # compute dtype; parameters stay float32
   c.model.bn_momentum = 0.99
 

@@ -125,7 +125,7 @@ def main(argv=None) -> int:
   if "calibration" in info:
     sys.exit(f"error: {what} is already calibrated ({info['calibration']}); "
              "calibrate the uncalibrated weights")
-  extractor = NetworkExtractor(model["width"], variables)
+  extractor = NetworkExtractor(model, variables)
   print(f"calibrating {what} on {args.pairs} synthetic pairs of {args.size} px, seed {args.seed}")
   z, target = synthetic_logits(extractor, args.pairs, args.size, args.seed)
   scale, shift, before, after = fit(z, target)

@@ -124,7 +124,7 @@ def evaluate_validation_split(workdir: str) -> None:
   import jax
   import ml_collections
   from lineart_jax import evaluation
-  from lineart_jax.model import AutoEncoder, predict_lines
+  from lineart_jax.model import from_config, predict_lines
   from lineart_jax.pretrained import load_weights
   from lineart_jax.trainer import data_sources
 
@@ -132,7 +132,7 @@ def evaluate_validation_split(workdir: str) -> None:
   with open(os.path.join(workdir, "config.json")) as f:
     config = ml_collections.ConfigDict(json.load(f))
   pairs = data_sources(config)[2]
-  apply = jax.jit(functools.partial(predict_lines, AutoEncoder(width=model_cfg["width"])))
+  apply = jax.jit(functools.partial(predict_lines, from_config(model_cfg)))
   scores, _ = evaluation.compare_with_opencv(lambda c: apply(variables, c), pairs)
   print(f"model: {what}; {len(pairs)} validation pairs:")
   print(evaluation.format_comparison(scores))

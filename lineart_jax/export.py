@@ -41,13 +41,14 @@ FLAGS = flags.FLAGS
 OPSET = 21
 
 
-def inference_function(width: float, variables: dict, dtype: str = "float32"):
-  """uint8 (N, H, W, 3) -> float32 (N, H, W), BatchNorm folded, H and W multiples of 8."""
+def inference_function(model_cfg: dict, variables: dict, dtype: str = "float32"):
+  """uint8 (N, H, W, 3) -> float32 (N, H, W), BatchNorm folded, H and W multiples of 8.
+  ``model_cfg``: the weights' model config (``{'width': ..., 'arch', 'edges'}``)."""
   import jax
   import jax.numpy as jnp
   import numpy as np
-  from lineart_jax.model import AutoEncoder, fold_batchnorm
-  model = AutoEncoder(width=width, dtype=jnp.dtype(dtype), pad_to_stride=False,
+  from lineart_jax.model import fold_batchnorm, from_config
+  model = from_config(model_cfg, dtype=jnp.dtype(dtype), pad_to_stride=False,
                       batchnorm_folded=True)
   folded = jax.tree.map(lambda a: np.asarray(a, dtype), fold_batchnorm(variables))
 
@@ -62,7 +63,9 @@ def export_onnx(fn, path: str) -> None:
   import jax.numpy as jnp
   import onnx
   from jax2onnx import to_onnx
-  image = jax.ShapeDtypeStruct(("N", "H", "W", 3), jnp.uint8)
+  # H and W as multiples of 8: the skip architecture adds encoder and decoder
+  # activations, whose symbolic sizes are provably equal only then.
+  image = jax.ShapeDtypeStruct(("N", "8*H8", "8*W8", 3), jnp.uint8)
   model = to_onnx(fn, [image], input_params=None, opset=OPSET, model_name="lineart_jax")
   # jax2onnx names the input after its tracer; give it the documented names.
   graph = model.graph
@@ -71,10 +74,16 @@ def export_onnx(fn, path: str) -> None:
     node.input[:] = ["image" if n == old_in else n for n in node.input]
     node.output[:] = ["lines" if n == old_out else n for n in node.output]
   graph.input[0].name, graph.output[0].name = "image", "lines"
-  out_type = graph.output[0].type.tensor_type
-  del out_type.shape.dim[:]
-  for name in ("N", "H", "W"):
-    out_type.shape.dim.add().dim_param = name
+  for value, dims in ((graph.input[0], ("N", "H", "W", 3)), (graph.output[0], ("N", "H", "W"))):
+    tensor_type = value.type.tensor_type
+    tensor_type.elem_type = onnx.TensorProto.UINT8 if value is graph.input[0] else \
+        onnx.TensorProto.FLOAT
+    del tensor_type.shape.dim[:]
+    for dim in dims:
+      if isinstance(dim, int):
+        tensor_type.shape.dim.add().dim_value = dim
+      else:
+        tensor_type.shape.dim.add().dim_param = dim
   onnx.checker.check_model(model)
   onnx.save(model, path)
 
@@ -83,7 +92,7 @@ def export_stablehlo(fn, path: str) -> None:
   import jax
   import jax.numpy as jnp
   from jax import export
-  shape = export.symbolic_shape("n, h, w, 3")
+  shape = export.symbolic_shape("n, 8*h, 8*w, 3")  # multiples of 8: see export_onnx
   exported = export.export(jax.jit(fn))(jax.ShapeDtypeStruct(shape, jnp.uint8))
   with open(path, "wb") as f:
     f.write(exported.serialize())
@@ -93,7 +102,7 @@ def export_model(spec: str, out: str, fmt: str, dtype: str = "float32") -> str:
   """Writes ``out``; returns the description of the exported weights."""
   from lineart_jax.pretrained import load_weights
   model_cfg, variables, what = load_weights(spec)
-  fn = inference_function(model_cfg["width"], variables, dtype)
+  fn = inference_function(model_cfg, variables, dtype)
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   (export_onnx if fmt == "onnx" else export_stablehlo)(fn, out)
   return what

@@ -89,14 +89,15 @@ class TiledExtractor:
 class NetworkExtractor(TiledExtractor):
   """The trained network, tiled, on the default device."""
 
-  def __init__(self, width: float, variables: dict, dtype: str = "float32", tile: int = 768,
+  def __init__(self, model_cfg: dict, variables: dict, dtype: str = "float32", tile: int = 768,
                batch: int = 1):
+    """``model_cfg``: the weights' model config (``{'width': ..., 'arch', 'edges'}``)."""
     import jax
     import jax.numpy as jnp
-    from lineart_jax.model import AutoEncoder, predict_lines
+    from lineart_jax.model import from_config, predict_lines
     jax.config.update("jax_compilation_cache_dir", CACHE_DIR)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
-    model = AutoEncoder(width=width, dtype=jnp.dtype(dtype))
+    model = from_config(model_cfg, dtype=jnp.dtype(dtype))
     self.variables = jax.device_put(variables)
     self._apply = jax.jit(functools.partial(predict_lines, model))
     self.tile, self.batch = tile, batch
@@ -106,7 +107,7 @@ class NetworkExtractor(TiledExtractor):
     """``spec``: ``"pretrained"`` or a workdir / checkpoint folder (any topology)."""
     from lineart_jax.pretrained import load_weights
     model_cfg, variables, what = load_weights(spec)
-    extractor = cls(model_cfg["width"], variables, **kwargs)
+    extractor = cls(model_cfg, variables, **kwargs)
     extractor.description = what
     return extractor
 

@@ -4,6 +4,23 @@ Layer names, kernels, strides and channel counts are the seed's (see
 ``shared/seed/DIGEST.md``); every layer but the last is conv -> BatchNorm -> ReLU,
 the last is a transposed conv with a bias followed by a sigmoid (1 = paper,
 0 = ink).  Parameters are float32; ``dtype`` sets the compute dtype.
+
+Two options extend it, both off by default (the seed network, exactly):
+
+* ``edges=E``: E local-contrast maps of the luma, ``dilate(luma, (2r+1)^2) - luma``
+  for r = 1..E (r = 1 is the classic OpenCV method's map), computed inside the
+  network from its RGB input.  They answer "is there a thin dark structure here",
+  which flat dark paint never does, and enter ``encoder1`` through a zero-initialised
+  convolution of their own (``encoder1_edges``) added before its BatchNorm.
+* ``arch="skip"``: U-Net-style lateral connections.  Encoder features at 1/4 and
+  1/2 resolution and the full-resolution input (RGB and edge maps) are projected
+  by zero-initialised convolutions (``SKIPS``) and added to the decoder's
+  activations of the same scale, so the decoder need not rebuild every line from
+  1/8-resolution features.
+
+Every new layer starts at zero, so a network with either option computes exactly
+what the seed network with the same weights computes: a fine-tune from the shipped
+(seed) weights starts from the shipped model (``extend_variables``).
 """
 
 from __future__ import annotations
@@ -13,6 +30,7 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from lineart_jax import ops
 
@@ -48,6 +66,72 @@ LAYERS: tuple[tuple[str, str, int, int, int, str | None], ...] = (
 # The seed's code initialises conv weights truncated-normal with stddev 0.02.
 kernel_init = nn.initializers.truncated_normal(stddev=0.02)
 
+ARCHS = ("seed", "skip")
+# arch="skip": (name, source, target, kernel): the source's output (post-ReLU;
+# "input" = RGB and edge maps) through a zero-initialised, bias-free convolution,
+# added to the target layer's output (post-ReLU), which has the same resolution.
+SKIPS: tuple[tuple[str, str, str, int], ...] = (
+    ("skip_quarter", "encoder2_flat2", "decoder1", 1),
+    ("skip_half", "encoder1_flat2", "decoder2", 1),
+    ("skip_full", "input", "decoder3", 3),
+)
+# edges > 0: the edge maps' zero-initialised convolution, summed with encoder1's
+# before encoder1's BatchNorm (so folding that BatchNorm scales both).
+EDGE_LAYER, EDGE_TARGET = "encoder1_edges", "encoder1"
+# Edge maps widen the receptive radius by their widest window's radius: at most
+# 88 + 4 <= tiling.MARGIN (96), so tiled inference stays exact.
+MAX_EDGE_SCALES = 4
+
+
+def edge_maps(x: jax.Array, scales: int) -> jax.Array:
+  """(N, H, W, ``scales``) local contrast of RGB ``x`` in [0, 1]:
+  ``max(luma over a (2r+1) x (2r+1) window) - luma`` for r = 1..scales.
+
+  Scale 1 is what ``opencv_method`` computes (OpenCV's gray weights, its dilate
+  ignores pixels beyond the border as the -inf padding here does), inverted:
+  high on thin dark strokes, zero on flat areas however dark.
+  """
+  luma = (x @ jnp.asarray([0.299, 0.587, 0.114], x.dtype))[..., None]
+  # flax's max_pool (padding ignored, as -inf), which export turns into an ONNX
+  # MaxPool; a 4-D lax.reduce_window would become one onnxruntime refuses.
+  maps = [nn.max_pool(luma, window_shape=(2 * r + 1, 2 * r + 1), padding="SAME") - luma
+          for r in range(1, scales + 1)]
+  return jnp.concatenate(maps, axis=-1)
+
+
+def check_options(arch: str, edges: int) -> None:
+  if arch not in ARCHS:
+    raise ValueError(f"model arch {arch!r} is not one of {ARCHS}")
+  if not 0 <= int(edges) <= MAX_EDGE_SCALES or int(edges) != edges:
+    raise ValueError(f"model edges={edges}: must be an integer from 0 (off) to {MAX_EDGE_SCALES}")
+
+
+def normalize_config(cfg: dict) -> dict:
+  """A model config (checkpoint, shipped weights, ``trainer.model_config``) with
+  every field: configs written before ``arch``/``edges`` existed are the seed
+  network without edge maps."""
+  out = {"width": float(cfg["width"]), "arch": str(cfg.get("arch", "seed")),
+         "edges": int(cfg.get("edges", 0))}
+  check_options(out["arch"], out["edges"])
+  return out
+
+
+def from_config(cfg: dict, **kwargs) -> "AutoEncoder":
+  """The ``AutoEncoder`` a model config describes (``kwargs``: dtype, export forms...)."""
+  cfg = normalize_config(cfg)
+  return AutoEncoder(width=cfg["width"], arch=cfg["arch"], edges=cfg["edges"], **kwargs)
+
+
+def describe(cfg: dict) -> str:
+  """'width 0.5' for the seed network, 'width 0.5, arch skip, 2 edge maps' otherwise."""
+  cfg = normalize_config(cfg)
+  parts = [f"width {cfg['width']:g}"]
+  if cfg["arch"] != "seed":
+    parts.append(f"arch {cfg['arch']}")
+  if cfg["edges"]:
+    parts.append(f"{cfg['edges']} edge map{'s' if cfg['edges'] > 1 else ''}")
+  return ", ".join(parts)
+
 
 class Conv(nn.Module):
   """A 'SAME' convolution (``transpose=False``) or TF-style transposed convolution.
@@ -63,12 +147,14 @@ class Conv(nn.Module):
   deconv_impl: str = "auto"  # see ops.conv_transpose
   use_bias: bool = True
   dtype: Any = jnp.float32
+  zero_init: bool = False  # the options' new layers: the network starts as without them
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     k, cin = self.kernel_size, x.shape[-1]
     shape = (k, k, self.features, cin) if self.transpose else (k, k, cin, self.features)
-    kernel = self.param("kernel", kernel_init, shape, jnp.float32).astype(self.dtype)
+    init = nn.initializers.zeros if self.zero_init else kernel_init
+    kernel = self.param("kernel", init, shape, jnp.float32).astype(self.dtype)
     x = x.astype(self.dtype)
     if self.transpose:
       y = ops.conv_transpose(x, kernel, self.stride, self.deconv_impl)
@@ -100,8 +186,12 @@ class AutoEncoder(nn.Module):
     bn_axis_name: mesh axis over which BatchNorm averages its batch statistics
       (``'data'`` inside the data-parallel step), None on one device.
     bn_momentum: decay of BatchNorm's running averages.
+    arch: "seed" (the seed's layers) or "skip" (plus ``SKIPS``).
+    edges: number of edge-map scales fed beside RGB (0 = none).
   """
   width: float = 1.0
+  arch: str = "seed"
+  edges: int = 0
   dtype: Any = jnp.float32
   bn_axis_name: str | None = None
   bn_momentum: float = 0.99
@@ -117,15 +207,24 @@ class AutoEncoder(nn.Module):
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     if x.ndim != 4 or x.shape[-1] != 3:
       raise ValueError(f"AutoEncoder expects (N, H, W, 3) RGB input, got shape {x.shape}")
+    check_options(self.arch, self.edges)
     n, h, w, _ = x.shape
     ph, pw = (-h % STRIDE_PRODUCT, -w % STRIDE_PRODUCT) if self.pad_to_stride else (0, 0)
     if ph or pw:
       x = jnp.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
+    edges = edge_maps(x.astype(jnp.float32), self.edges) if self.edges else None
+    skips = {target: (name, source, k) for name, source, target, k in SKIPS
+             } if self.arch == "skip" else {}
+    sources = {source for _, source, _ in skips.values()}
+    saved = {"input": x if edges is None else jnp.concatenate([x, edges], -1)}
     for name, kind, out, k, stride, bn_name in LAYERS:
       features = out if bn_name is None else channels(out, self.width)
       x = Conv(features, k, stride, transpose=(kind == "deconv"),
                use_bias=bn_name is None or self.batchnorm_folded, dtype=self.dtype,
                deconv_impl=self.deconv_impl, name=name)(x)
+      if name == EDGE_TARGET and edges is not None:
+        x = x + Conv(features, k, stride, use_bias=False, dtype=self.dtype, zero_init=True,
+                     name=EDGE_LAYER)(edges)
       if bn_name is not None and self.batchnorm_folded:
         x = nn.relu(x)
       elif bn_name is not None:
@@ -136,6 +235,12 @@ class AutoEncoder(nn.Module):
                          axis_name=self.bn_axis_name if train else None,
                          use_fast_variance=False, dtype=self.dtype, name=bn_name)(x)
         x = nn.relu(x)
+      if name in sources:
+        saved[name] = x
+      if name in skips:
+        skip_name, source, sk = skips[name]
+        x = x + Conv(x.shape[-1], sk, 1, use_bias=False, dtype=self.dtype, zero_init=True,
+                     name=skip_name)(saved[source])
     return nn.sigmoid(x.astype(jnp.float32))[:, :h, :w, :]
 
 
@@ -161,7 +266,7 @@ def fold_batchnorm(variables: dict, eps: float = 1e-5) -> dict:
   convolution is the convolution with its kernel's output channels multiplied by
   ``s = scale / sqrt(var + eps)`` and the bias ``bias - mean * s``."""
   params, stats = variables["params"], variables["batch_stats"]
-  folded = {}
+  folded = {name: dict(params[name]) for name, _, _, _ in SKIPS if name in params}
   for name, kind, _, _, _, bn_name in LAYERS:
     layer = dict(params[name])
     if bn_name is not None:
@@ -172,8 +277,43 @@ def fold_batchnorm(variables: dict, eps: float = 1e-5) -> dict:
       shape[out_axis] = -1
       layer["kernel"] = layer["kernel"] * s.reshape(shape)
       layer["bias"] = bn["bias"] - st["mean"] * s
+      if name == EDGE_TARGET and EDGE_LAYER in params:  # summed before the same BatchNorm
+        folded[EDGE_LAYER] = {"kernel": params[EDGE_LAYER]["kernel"] * s.reshape(shape)}
     folded[name] = layer
   return {"params": folded}
+
+
+def extend_variables(fresh: dict, saved: dict) -> tuple[dict, list[str]]:
+  """``fresh`` (a new network's variables) with every array ``saved`` has, and the
+  names of the layers only ``fresh`` has.
+
+  Loading seed-network weights into a network with edge maps or skips: the
+  options' layers are zero-initialised, so the result computes what ``saved``
+  computes.  Any other difference (a saved layer the new network lacks, another
+  shape) is an error naming the layer.
+  """
+  new = []
+
+  def merge(f, s, path):
+    if isinstance(f, dict):
+      extra = sorted(set(s) - set(f))
+      if extra:
+        raise ValueError(f"saved weights have {'/'.join(path + [extra[0]])}, "
+                         "which this network lacks")
+      out = {}
+      for k in f:
+        if k in s:
+          out[k] = merge(f[k], s[k], path + [k])
+        else:
+          out[k] = f[k]
+          new.append("/".join(path + [k]))
+      return out
+    if tuple(np.shape(f)) != tuple(np.shape(s)):
+      raise ValueError(f"{'/'.join(path)}: saved shape {tuple(np.shape(s))}, "
+                       f"this network's {tuple(np.shape(f))}")
+    return s
+  merged = {c: merge(fresh[c], saved.get(c, {}), [c]) for c in fresh}
+  return merged, sorted({n.split("/")[1] for n in new})
 
 
 def predict_lines(model: AutoEncoder, variables: dict, rgb: jax.Array) -> jax.Array:

@@ -33,7 +33,8 @@ from lineart_jax.data import pipeline
 from lineart_jax.data.imageio import write_png
 from lineart_jax.data.synthetic import SyntheticSource
 from lineart_jax.metrics import Chrono, MetricWriter, format_eta
-from lineart_jax.model import AutoEncoder, predict_lines
+from lineart_jax.model import (AutoEncoder, describe, extend_variables, from_config,
+                               normalize_config, predict_lines)
 from lineart_jax.train_step import (create_train_state, make_optimizer, make_schedule,
                                     make_train_step)
 
@@ -78,28 +79,48 @@ class StopSignal:
 
 def model_config(config: ml_collections.ConfigDict) -> dict:
   """What a checkpoint must match (the dtype may change between runs)."""
-  return {"width": float(config.model.width)}
+  return normalize_config({"width": config.model.width, "arch": config.model.get("arch", "seed"),
+                           "edges": config.model.get("edges", 0)})
 
 
 def build_model(config) -> AutoEncoder:
-  return AutoEncoder(width=config.model.width, dtype=jnp.dtype(config.model.dtype),
+  return from_config(model_config(config), dtype=jnp.dtype(config.model.dtype),
                      bn_momentum=config.model.bn_momentum)
 
 
 def init_from(state, config, optimizer, mesh):
   """``state`` with the parameters and BatchNorm statistics of ``config.init_from``
-  (the shipped model or a run), for fine-tuning: a fresh optimizer and step 0."""
+  (the shipped model or a run), for fine-tuning: a fresh optimizer and step 0.
+
+  Weights of the same width but without this config's edge maps or skips load
+  too: those layers keep their zero initialisation, so the fine-tune starts from
+  exactly the loaded model (``model.extend_variables``).
+  """
   from lineart_jax.pretrained import load_weights
   saved_model, variables, what = load_weights(config.init_from)
-  if saved_model != model_config(config):
+  saved_model, wanted = normalize_config(saved_model), model_config(config)
+  extendable = (saved_model["width"] == wanted["width"]
+                and saved_model["arch"] in ("seed", wanted["arch"])
+                and saved_model["edges"] in (0, wanted["edges"]))
+  if not extendable:
+    hint = (f"--config.model.width={saved_model['width']}"
+            if saved_model["width"] != wanted["width"] else
+            f"--config.model.arch={saved_model['arch']} --config.model.edges={saved_model['edges']}")
     raise IncompatibleCheckpointError(
         f"init_from={config.init_from!r}: {what} is model {saved_model}, but the config "
-        f"asks for {model_config(config)}; set --config.model.width={saved_model.get('width')}")
-  params = jax.tree.map(jnp.asarray, variables["params"])
+        f"asks for {wanted}; set {hint} (edge maps and skips may be added to seed weights: "
+        "their layers start at zero)")
+  fresh = jax.tree.map(np.asarray, {"params": state.params, "batch_stats": state.batch_stats})
+  try:
+    merged, new_layers = extend_variables(fresh, jax.tree.map(np.asarray, variables))
+  except ValueError as e:
+    raise IncompatibleCheckpointError(f"init_from={config.init_from!r}: {e}") from e
+  params = jax.tree.map(jnp.asarray, merged["params"])
   new = state.replace(params=params, batch_stats=jax.tree.map(jnp.asarray,
-                                                              variables["batch_stats"]),
+                                                              merged["batch_stats"]),
                       opt_state=optimizer.init(params))
-  logging.info("initialised from %s", what)
+  logging.info("initialised from %s%s", what, f"; zero-initialised new layers: "
+               f"{', '.join(new_layers)}" if new_layers else "")
   return jax.device_put(new, sharding.replicated(mesh))
 
 
@@ -182,9 +203,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
     if config.init_from:
       state = init_from(state, config, optimizer, mesh)
   start_step = int(jax.device_get(state.step))
-  logging.info("%d devices (%s), %d processes; global batch %d; model width %g, %s; "
+  logging.info("%d devices (%s), %d processes; global batch %d; model %s, %s; "
                "data: %r", jax.device_count(), jax.devices()[0].platform,
-               jax.process_count(), config.global_batch, config.model.width,
+               jax.process_count(), config.global_batch, describe(model_config(config)),
                config.model.dtype, source)
 
   train_step = make_train_step(model, optimizer, mesh, lr, dict(config.loss))

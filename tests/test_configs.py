@@ -53,3 +53,16 @@ def test_shipped_recipe_gpu_stage3_fine_tunes_stage2():
                                                             "checkpoint_every"}
   assert stage3["init_from"] == "runs/pretrained_gpu_stage2"
   assert stage3["data"]["root"] != stage2["data"]["root"]
+
+
+def test_recipe_from_this_tree_fine_tunes_with_stage3_settings():
+  stage3 = _load("pretrained_gpu_stage3").to_dict()
+  finetune = _load("pretrained_finetune").to_dict()
+  assert {k for k in stage3 if finetune[k] != stage3[k]} == {"init_from", "data"}
+  assert finetune["init_from"] == "runs/recipe/stage1"
+  assert finetune["data"]["root"] == "runs/recipe/data_stage2_packed"
+
+
+def test_base_builds_the_seed_network_without_options():
+  model = _load("base").model
+  assert (model.arch, model.edges) == ("seed", 0)

@@ -10,7 +10,7 @@ import pytest
 from lineart_jax import export, infer
 from lineart_jax.data import synthetic
 from lineart_jax.data.imageio import read_line, write_png
-from lineart_jax.model import AutoEncoder, predict_lines
+from lineart_jax.model import from_config, predict_lines
 from lineart_jax.pretrained import load
 
 from subprocess_env import REPO, cpu_env
@@ -20,7 +20,7 @@ from subprocess_env import REPO, cpu_env
 def shipped():
   """The shipped model: trained weights, so the outputs are far from constant."""
   model_cfg, variables, _ = load()
-  return AutoEncoder(width=model_cfg["width"]), variables
+  return from_config(model_cfg), variables
 
 
 def _images(h, w, n=2):
@@ -74,5 +74,5 @@ def test_export_cli_float16(tmp_path):
   hlo = jax.export.deserialize(bytearray((tmp_path / "m16.stablehlo").read_bytes()))
   images = _images(64, 64, n=1)
   model_cfg, variables, _ = load()
-  want = np.asarray(predict_lines(AutoEncoder(width=model_cfg["width"]), variables, images))
+  want = np.asarray(predict_lines(from_config(model_cfg), variables, images))
   assert np.max(np.abs(np.asarray(hlo.call(images)) - want)) < 0.02

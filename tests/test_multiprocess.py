@@ -22,7 +22,7 @@ CONFIG = ["--config=configs/base.py", "--config.model.width=0.0625",
           # float differences from growing over 7 steps beyond rtol 1e-5.
           "--config.optimizer.eps=1e-3"]
 LAUNCH_SCRIPTS = ["launch/local.sh", "launch/multi_gpu.sh", "launch/slurm.sbatch", ".ci/run",
-                  "bench/gpu.sh", "launch/pretrain_gpu.sh"]
+                  "bench/gpu.sh", "launch/pretrain_gpu.sh", "launch/pretrain.sh"]
 
 
 def _losses(workdir):

@@ -12,7 +12,7 @@ import pytest
 from lineart_jax import infer, pretrained
 from lineart_jax.data import synthetic
 from lineart_jax.data.imageio import read_line, write_png
-from lineart_jax.model import AutoEncoder, init_variables
+from lineart_jax.model import AutoEncoder, from_config, init_variables, normalize_config
 
 from subprocess_env import REPO, cpu_env
 
@@ -21,7 +21,7 @@ def test_shipped_weights_load_with_the_model_tree():
   assert pretrained.available(), "lineart_jax/pretrained/lineart.{msgpack,json} are missing"
   model_cfg, variables, info = pretrained.load()
   assert info["command"] and info["step"] > 0
-  want = jax.eval_shape(lambda: init_variables(AutoEncoder(width=model_cfg["width"]), 0))
+  want = jax.eval_shape(lambda: init_variables(from_config(model_cfg), 0))
   shapes = lambda t: jax.tree.map(lambda a: (tuple(a.shape), str(a.dtype)), t)
   assert shapes(variables) == shapes(dict(want))
   assert os.path.getsize(pretrained.WEIGHTS) < 25 * 2**20
@@ -54,12 +54,15 @@ def test_evaluate_scores_the_shipped_model_on_whole_images(tmp_path):
 
 
 def test_fine_tuning_starts_from_the_shipped_weights(tmp_path):
-  """One step at learning rate 0: the saved parameters are the shipped ones exactly."""
+  """One step at learning rate 0: the saved parameters are the shipped ones exactly,
+  in a network with skips and edge maps added (their layers start at zero)."""
   model_cfg, shipped, _ = pretrained.load()
+  model_cfg = normalize_config(model_cfg)
   workdir = tmp_path / "run"
   p = subprocess.run([sys.executable, "-m", "lineart_jax.train", "--config=configs/base.py",
                       f"--workdir={workdir}", "--config.init_from=pretrained",
                       f"--config.model.width={model_cfg['width']}", "--config.num_steps=1",
+                      "--config.model.arch=skip", f"--config.model.edges={model_cfg['edges'] or 2}",
                       "--config.global_batch=2", "--config.data.crop=16",
                       "--config.data.workers=0", "--config.data.synthetic_size=32",
                       "--config.data.val_count=2", "--config.eval_size=32",
@@ -68,8 +71,10 @@ def test_fine_tuning_starts_from_the_shipped_weights(tmp_path):
   assert p.returncode == 0, p.stderr[-3000:]
   assert "initialised from the shipped model" in p.stderr
   _, trained, _ = pretrained.load_weights(str(workdir))
-  for a, b in zip(jax.tree.leaves(trained["params"]), jax.tree.leaves(shipped["params"])):
-    np.testing.assert_array_equal(a, b)
+  for name, layer in trained["params"].items():
+    for k, a in layer.items():
+      b = shipped["params"].get(name, {}).get(k, np.zeros_like(a))  # new layers: zero
+      np.testing.assert_array_equal(a, b, err_msg=f"{name}/{k}")
   with open(workdir / "config.json") as f:
     assert json.load(f)["init_from"] == "pretrained"
 

@@ -66,8 +66,8 @@ def load_weights_and_info(spec: str) -> tuple[dict, dict, dict, str]:
     model, variables, info = load(HERE if spec == PRETRAINED else spec)
     where = ("the shipped model (lineart_jax/pretrained" if spec == PRETRAINED
              else f"weights ({spec}")
-    return (model, variables, info,
-            f"{where}, width {model['width']}, step {info.get('step')})")
+    from lineart_jax.model import describe
+    return (model, variables, info, f"{where}, {describe(model)}, step {info.get('step')})")
   from lineart_jax.checkpointing import find_step_dir, load_variables
   model, variables, step = load_variables(spec)
   return model, variables, {"step": step}, f"checkpoint {find_step_dir(spec)} (step {step})"
@@ -98,10 +98,12 @@ def average(runs: list[tuple[str, dict, dict]]) -> dict:
   ``runs``: (name, model config, variables); all must be the same network.
   """
   import jax
+  from lineart_jax.model import normalize_config
   name0, model0, variables0 = runs[0]
   structure = jax.tree.structure(variables0)
   for name, model, variables in runs[1:]:
-    if model != model0 or jax.tree.structure(variables) != structure:
+    if (normalize_config(model) != normalize_config(model0)
+        or jax.tree.structure(variables) != structure):
       raise ValueError(f"cannot average {name} with {name0}: different networks "
                        f"({model} and {model0})")
   return jax.tree.map(lambda *a: np.mean([np.asarray(x, np.float64) for x in a], 0)

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The shipped model's recipe from this tree, in one command:
+#
+#   launch/pretrain.sh [RUNS] [--config.x=y ...]      # RUNS defaults to runs/recipe
+#
+# 1. stage 1: 3,000 synthetic 384-px pairs (seed 2), configs/pretrained_gpu.py from
+#    scratch (launch/pretrain_gpu.sh; a GPU: 163 s on one H200, about 16 h on 2 CPU cores);
+# 2. stage 2: 2,000 pairs (seed 7; in 35 % of them the color image's lines are 0.4-1.2 px
+#    wider than the line art's, as a colorization leaves a sketch's: --spread 0.35),
+#    configs/pretrained_finetune.py from stage 1 (800 steps of 12, about 16 min on 2 CPU
+#    cores); extra arguments go to this stage, e.g. --config.model.edges=2;
+# 3. the calibration (lineart_jax.calibrate, 30 held-out synthetic pairs, seed 2027):
+#    RUNS/shipped/lineart.{msgpack,json}, for --checkpoint= in infer and evaluate (copy it
+#    into lineart_jax/pretrained/ to ship it).
+#
+# Every pair set comes from this tree's generator (lineart_jax/data/synthetic.py).  A
+# step whose output exists is skipped and training resumes, so rerunning continues an
+# interrupted recipe.  INIT=WEIGHTS skips stage 1 and starts stage 2 from WEIGHTS
+# ('pretrained', a run or a shipped-format folder).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=runs/recipe
+if [[ $# -gt 0 && $1 != --* ]]; then RUNS=$1; shift; fi
+INIT=${INIT:-}
+WORKERS=${WORKERS:-$(nproc)}
+mkdir -p "$RUNS"
+
+pairs() {  # pairs OUT COUNT SEED [generator flags]: generate and pack, unless done
+  local out=$1 count=$2 seed=$3
+  shift 3
+  if [[ ! -f ${out}_packed/index.json ]]; then
+    python -m lineart_jax.data.synthetic "$out" --count "$count" --size 384 --seed "$seed" \
+      --workers "$WORKERS" "$@"
+    python -m lineart_jax.data.prepare "$out" --out "${out}_packed"
+  fi
+}
+
+if [[ -z $INIT ]]; then
+  DATA=$RUNS/data_stage1 COUNT=3000 SEED=2 SIZE=384 launch/pretrain_gpu.sh data
+  python -m lineart_jax.train --config=configs/pretrained_gpu.py --workdir="$RUNS/stage1" \
+    --config.data.root="$RUNS/data_stage1_packed"
+  INIT=$RUNS/stage1
+fi
+pairs "$RUNS/data_stage2" 2000 7 --spread 0.35
+python -m lineart_jax.train --config=configs/pretrained_finetune.py --workdir="$RUNS/stage2" \
+  --config.init_from="$INIT" --config.data.root="$RUNS/data_stage2_packed" "$@"
+python -m lineart_jax.calibrate "$RUNS/stage2" --out "$RUNS/shipped" --pairs 30 --size 384 \
+  --seed 2027 --command "INIT=$INIT launch/pretrain.sh $RUNS $* (commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
+echo "recipe done: $RUNS/shipped"
