@@ -1,6 +1,7 @@
 """Times the data-parallel train step on synthetic input.
 
   python bench/train_step.py [--width 1.0 --batch 15 --size 128 --steps 5 --dtype float32]
+                             [--arch seed|skip --edges 0]
 
 Prints the compile time, per-step times after warm-up and, last,
 ``train_step img/s: X`` (global images per second over the timed steps).
@@ -15,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lineart_jax import sharding
-from lineart_jax.model import AutoEncoder
+from lineart_jax.model import describe, from_config
 from lineart_jax.train_step import create_train_state, make_optimizer, make_train_step
 
 
@@ -26,10 +27,13 @@ def main():
   p.add_argument("--size", type=int, default=128)
   p.add_argument("--steps", type=int, default=5, help="timed steps after one warm-up")
   p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+  p.add_argument("--arch", default="seed", help="seed or skip (config.model.arch)")
+  p.add_argument("--edges", type=int, default=0, help="edge-map scales (config.model.edges)")
   args = p.parse_args()
 
   mesh = sharding.make_mesh()
-  model = AutoEncoder(width=args.width, dtype=jnp.dtype(args.dtype))
+  model_cfg = {"width": args.width, "arch": args.arch, "edges": args.edges}
+  model = from_config(model_cfg, dtype=jnp.dtype(args.dtype))
   lr = 2e-5
   optimizer = make_optimizer(lr)
   state = create_train_state(model, optimizer, 0, mesh)
@@ -39,7 +43,7 @@ def main():
   batch = sharding.global_batch({
       "color": rng.integers(0, 256, (per_process, args.size, args.size, 3), np.uint8),
       "line": rng.integers(0, 256, (per_process, args.size, args.size, 1), np.uint8)}, mesh)
-  print(f"devices: {jax.device_count()} x {jax.devices()[0].device_kind}; width {args.width}, "
+  print(f"devices: {jax.device_count()} x {jax.devices()[0].device_kind}; {describe(model_cfg)}, "
         f"batch {args.batch}, {args.size}x{args.size}, {args.dtype}")
 
   t0 = time.perf_counter()

@@ -16,12 +16,15 @@
 # Every pair set comes from this tree's generator (lineart_jax/data/synthetic.py).  A
 # step whose output exists is skipped and training resumes, so rerunning continues an
 # interrupted recipe.  INIT=WEIGHTS skips stage 1 and starts stage 2 from WEIGHTS
-# ('pretrained', a run or a shipped-format folder).
+# ('pretrained', a run or a shipped-format folder).  RUNS/shipped/lineart.json records
+# this command (then the calibration it ran) and, in its notes, the commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=runs/recipe
 if [[ $# -gt 0 && $1 != --* ]]; then RUNS=$1; shift; fi
 INIT=${INIT:-}
+command="launch/pretrain.sh $RUNS $*"
+[[ -n $INIT ]] && command="INIT=$INIT $command"
 WORKERS=${WORKERS:-$(nproc)}
 mkdir -p "$RUNS"
 
@@ -45,5 +48,6 @@ pairs "$RUNS/data_stage2" 2000 7 --spread 0.35
 python -m lineart_jax.train --config=configs/pretrained_finetune.py --workdir="$RUNS/stage2" \
   --config.init_from="$INIT" --config.data.root="$RUNS/data_stage2_packed" "$@"
 python -m lineart_jax.calibrate "$RUNS/stage2" --out "$RUNS/shipped" --pairs 30 --size 384 \
-  --seed 2027 --command "INIT=$INIT launch/pretrain.sh $RUNS $* (commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
+  --seed 2027 --command "$command" \
+  --notes "launch/pretrain.sh at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "recipe done: $RUNS/shipped"
