@@ -48,8 +48,11 @@ def inference_function(model_cfg: dict, variables: dict, dtype: str = "float32")
   import jax.numpy as jnp
   import numpy as np
   from lineart_jax.model import fold_batchnorm, from_config
+  # deconv_impl="xla": inference needs no custom VJP, and jax2onnx reuses the custom
+  # VJP's traced body across exports in one process, with another export's
+  # symbolic H and W (a second export then fails).
   model = from_config(model_cfg, dtype=jnp.dtype(dtype), pad_to_stride=False,
-                      batchnorm_folded=True)
+                      batchnorm_folded=True, deconv_impl="xla")
   folded = jax.tree.map(lambda a: np.asarray(a, dtype), fold_batchnorm(variables))
 
   def lines(image):
