@@ -110,7 +110,10 @@ def init_from(state, config, optimizer, mesh):
         f"init_from={config.init_from!r}: {what} is model {saved_model}, but the config "
         f"asks for {wanted}; set {hint} (edge maps and skips may be added to seed weights: "
         "their layers start at zero)")
-  fresh = jax.tree.map(np.asarray, {"params": state.params, "batch_stats": state.batch_stats})
+  # The state is replicated: this process's first shard is the whole array (also
+  # under jax.distributed, where np.asarray of a global array would fail).
+  fresh = jax.tree.map(lambda a: np.asarray(a.addressable_data(0)),
+                       {"params": state.params, "batch_stats": state.batch_stats})
   try:
     merged, new_layers = extend_variables(fresh, jax.tree.map(np.asarray, variables))
   except ValueError as e:
