@@ -49,7 +49,7 @@ def main(argv):
   try:
     trainer.train_and_evaluate(FLAGS.config, workdir)
   except (trainer.NonFiniteLossError, trainer.IncompatibleCheckpointError,
-          FileNotFoundError) as e:
+          trainer.WorkdirLockedError, FileNotFoundError) as e:
     logging.error("%s", e)
     sys.exit(2)
 

@@ -9,11 +9,13 @@
 * on SIGTERM/SIGINT saves the current step and returns cleanly (a second SIGINT
   interrupts at once);
 * stops with ``NonFiniteLossError`` on a NaN/inf loss, before any checkpoint of
-  the bad state is written, so the last good checkpoint stays the latest.
+  the bad state is written, so the last good checkpoint stays the latest;
+* refuses a workdir another live trainer holds (``WorkdirLockedError``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
@@ -27,7 +29,7 @@ import ml_collections
 import numpy as np
 from jax.experimental import multihost_utils
 
-from lineart_jax import evaluation, sharding
+from lineart_jax import evaluation, sharding, workdir_lock
 from lineart_jax.checkpointing import Checkpointer, IncompatibleCheckpointError
 from lineart_jax.data import pipeline
 from lineart_jax.data.imageio import write_png
@@ -37,6 +39,7 @@ from lineart_jax.model import (AutoEncoder, describe, extend_variables, from_con
                                normalize_config, predict_lines)
 from lineart_jax.train_step import (create_train_state, make_optimizer, make_schedule,
                                     make_train_step)
+from lineart_jax.workdir_lock import WorkdirLockedError
 
 # Offset of the synthetic validation seed from the run's seed: validation
 # illustrations are never training ones.
@@ -165,11 +168,41 @@ def run_evaluation(predict, state, val_pairs, workdir, step, writer, is_main) ->
   return scores
 
 
+@contextlib.contextmanager
+def one_writer(workdir: str):
+  """Process 0 holds ``workdir``'s lock for the block; every process raises
+  ``WorkdirLockedError`` (process 0's names the holder) when another trainer has it."""
+  with contextlib.ExitStack() as stack:
+    error = None
+    if jax.process_index() == 0:
+      try:
+        stack.enter_context(workdir_lock.hold(workdir))
+      except WorkdirLockedError as e:
+        error = e
+    if jax.process_count() > 1:  # all processes stop, not only process 0
+      taken = bool(np.max(multihost_utils.process_allgather(np.int32(error is not None))))
+      if taken and error is None:
+        error = WorkdirLockedError(f"workdir {workdir} is in use by another trainer "
+                                   "(process 0 names it)")
+    if error is not None:
+      raise error
+    yield
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
-  """Trains (resuming if ``workdir`` has checkpoints); returns the final metrics."""
+  """Trains (resuming if ``workdir`` has checkpoints); returns the final metrics.
+
+  Refuses, with ``WorkdirLockedError``, a workdir another live trainer holds
+  (``workdir_lock``): before it writes anything there.
+  """
   workdir = os.path.abspath(workdir)
-  is_main = jax.process_index() == 0
   os.makedirs(workdir, exist_ok=True)
+  with one_writer(workdir):
+    return _train_and_evaluate(config, workdir)
+
+
+def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict:
+  is_main = jax.process_index() == 0
   if is_main:
     with open(os.path.join(workdir, "config.json"), "w") as f:
       f.write(config.to_json_best_effort(indent=2))

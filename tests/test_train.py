@@ -144,6 +144,26 @@ def test_sigterm_saves_current_step_and_exits_zero(tmp_path):
   assert logged[-1] == last  # the final line is the step the checkpoint holds
 
 
+def test_a_second_trainer_on_a_live_workdir_is_refused(tmp_path):
+  """One writer per workdir: a second trainer exits 2 with one line naming the first
+  (pid) and writes nothing; once the first is killed with SIGKILL, the workdir is
+  free again (the kernel drops the lock with its process: nothing stale)."""
+  first = _start(tmp_path, "--config.num_steps=100000", "--config.data.synthetic_size=32")
+  try:
+    _wait_for(str(tmp_path / "checkpoints"), first)  # made after the lock is taken
+    config = (tmp_path / "config.json").read_text()
+    p = _run(tmp_path, "--config.num_steps=2", "--config.model.width=0.125")
+    assert p.returncode == 2, p.stderr[-3000:]
+    refusal = [l for l in p.stderr.splitlines() if "in use by another trainer" in l]
+    assert len(refusal) == 1 and f"pid {first.pid}" in refusal[0] and str(tmp_path) in refusal[0]
+    assert (tmp_path / "config.json").read_text() == config  # the refused run wrote nothing
+  finally:
+    first.kill()
+    first.wait()
+  p = _run(tmp_path, "--config.num_steps=2", "--config.data.synthetic_size=32")
+  assert p.returncode == 0, p.stderr[-3000:]
+
+
 def test_incompatible_checkpoint_is_a_clear_error(tmp_path):
   p = _run(tmp_path, "--config.num_steps=2", "--config.checkpoint_every=2",
            "--config.data.synthetic_size=32")
