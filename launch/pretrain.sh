@@ -4,7 +4,7 @@
 #   launch/pretrain.sh [RUNS] [--config.x=y ...]      # RUNS defaults to runs/recipe
 #
 # 1. stage 1: 3,000 synthetic 384-px pairs (seed 2), configs/pretrained_gpu.py from
-#    scratch (launch/pretrain_gpu.sh; a GPU: 163 s on one H200, about 16 h on 2 CPU cores);
+#    scratch (as launch/pretrain_gpu.sh; a GPU: 163 s on one H200, about 16 h on 2 CPU cores);
 # 2. stage 2: 2,000 pairs (seed 7; in 35 % of them the color image's lines are 0.4-1.2 px
 #    wider than the line art's, as a colorization leaves a sketch's: --spread 0.35),
 #    configs/pretrained_finetune.py from stage 1 (800 steps of 12, about 16 min on 2 CPU
@@ -39,7 +39,7 @@ pairs() {  # pairs OUT COUNT SEED [generator flags]: generate and pack, unless d
 }
 
 if [[ -z $INIT ]]; then
-  DATA=$RUNS/data_stage1 COUNT=3000 SEED=2 SIZE=384 launch/pretrain_gpu.sh data
+  pairs "$RUNS/data_stage1" 3000 2
   python -m lineart_jax.train --config=configs/pretrained_gpu.py --workdir="$RUNS/stage1" \
     --config.data.root="$RUNS/data_stage1_packed"
   INIT=$RUNS/stage1
