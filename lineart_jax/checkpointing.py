@@ -28,6 +28,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from lineart_jax.data.pipeline import TrainStream
+from lineart_jax.model import normalize_config
 
 
 class IncompatibleCheckpointError(ValueError):
@@ -39,7 +40,6 @@ class Checkpointer:
   def __init__(self, directory: str, model_config: dict, max_to_keep: int = 3,
                async_save: bool = True):
     self.directory = os.path.abspath(directory)
-    from lineart_jax.model import normalize_config
     self.model_config = normalize_config(model_config)  # every field, written in full
     self.manager = ocp.CheckpointManager(
         self.directory,
@@ -76,7 +76,6 @@ class Checkpointer:
     saved = self.manager.restore(step, args=ocp.args.Composite(
         model=ocp.args.JsonRestore(), run=ocp.args.JsonRestore()))
     saved_model = saved["model"]
-    from lineart_jax.model import normalize_config
     saved_model = normalize_config(saved_model)  # older checkpoints: width only
     if saved_model != self.model_config:
       diff = {k: (saved_model.get(k), self.model_config.get(k))

@@ -216,7 +216,9 @@ class AutoEncoder(nn.Module):
     skips = {target: (name, source, k) for name, source, target, k in SKIPS
              } if self.arch == "skip" else {}
     sources = {source for _, source, _ in skips.values()}
-    saved = {"input": x if edges is None else jnp.concatenate([x, edges], -1)}
+    saved = {}
+    if "input" in sources:
+      saved["input"] = x if edges is None else jnp.concatenate([x, edges], -1)
     for name, kind, out, k, stride, bn_name in LAYERS:
       features = out if bn_name is None else channels(out, self.width)
       x = Conv(features, k, stride, transpose=(kind == "deconv"),

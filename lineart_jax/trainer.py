@@ -82,8 +82,7 @@ class StopSignal:
 
 def model_config(config: ml_collections.ConfigDict) -> dict:
   """What a checkpoint must match (the dtype may change between runs)."""
-  return normalize_config({"width": config.model.width, "arch": config.model.get("arch", "seed"),
-                           "edges": config.model.get("edges", 0)})
+  return normalize_config(config.model.to_dict())  # its defaults for older configs
 
 
 def build_model(config) -> AutoEncoder:
