@@ -57,6 +57,8 @@ def get_config() -> ml_collections.ConfigDict:
   c.log_every = 50              # steps between console/TensorBoard lines
   c.checkpoint_every = 1000
   c.keep_checkpoints = 3
+  c.resume_strict = False       # True: a damaged latest checkpoint is an error instead of
+                                # a warning and a resume from the newest readable one
   c.eval_every = 5000           # 0 = only at the end
   c.eval_size = 256             # center crop of each validation pair
   return c

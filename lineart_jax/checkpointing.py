@@ -15,11 +15,25 @@ One ``CheckpointManager`` in ``WORKDIR/checkpoints``; each step folder holds
 Saves are asynchronous (the copy to host blocks, the write does not) and atomic:
 Orbax writes to a temporary folder and renames it when complete, so a process
 killed mid-write leaves the previous checkpoint as the latest.
+
+Faults a long run meets, each reported in one line (orbax's own report is pages
+of tracebacks from its writer threads):
+
+* a save that fails (disk full, permissions, quota) raises ``CheckpointSaveError``
+  naming the step, the folder and the OS error; its partial folder is removed and
+  the previous checkpoint stays the latest;
+* a checkpoint that cannot be read (truncated or damaged files) raises
+  ``UnreadableCheckpointError``; ``restore_newest_readable`` then resumes from the
+  newest readable one and sets the bad ones aside in ``WORKDIR/unreadable_checkpoints``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import logging
 import os
+import shutil
 from typing import Any
 
 import grain
@@ -32,7 +46,61 @@ from lineart_jax.model import normalize_config
 
 
 class IncompatibleCheckpointError(ValueError):
-  pass
+  """A readable checkpoint of another network or train state than the config builds."""
+
+
+class UnreadableCheckpointError(ValueError):
+  """A checkpoint whose files cannot be read back (truncated, damaged, missing)."""
+
+
+class CheckpointSaveError(RuntimeError):
+  """A checkpoint could not be written (disk full, permissions); the message says
+  which step, where, why, and which checkpoint is kept."""
+
+
+def error_summary(error: BaseException, limit: int = 500) -> str:
+  """The first line of the most telling error in ``error``'s chain: an ``OSError``
+  if there is one (it names the file and errno), else the innermost cause (orbax
+  wraps tensorstore's message, which names the file, in generic exceptions)."""
+  chain, e = [], error
+  while e is not None and e not in chain:
+    chain.append(e)
+    e = e.__cause__ or e.__context__
+  best = next((e for e in chain if isinstance(e, OSError)), chain[-1])
+  lines = str(best).strip().splitlines()
+  text = f"{type(best).__name__}: {lines[0] if lines else ''}"
+  return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+class _DropAsyncioShutdownErrors(logging.Filter):
+  """asyncio logs each failed read task of an aborted orbax restore ("unhandled
+  exception during asyncio.run() shutdown", a traceback each: 20,000 lines for
+  one truncated file).  The error itself reaches the caller; these copies are noise."""
+
+  def filter(self, record):
+    return "unhandled exception during asyncio.run() shutdown" not in str(record.msg)
+
+
+@contextlib.contextmanager
+def _quiet_asyncio():
+  f, logger = _DropAsyncioShutdownErrors(), logging.getLogger("asyncio")
+  logger.addFilter(f)
+  try:
+    yield
+  finally:
+    logger.removeFilter(f)
+
+
+def _state_metadata(state_dir: str):
+  """The saved train state's tree of array metadata (shapes, dtypes), read by the
+  handler (the checkpointer-level call warns about a file orbax never writes there)."""
+  from etils import epath
+  metadata = ocp.PyTreeCheckpointHandler().metadata(epath.Path(state_dir))
+  return getattr(getattr(metadata, "item_metadata", metadata), "tree", metadata)
+
+
+def _leaf_shapes(tree) -> list[tuple]:
+  return sorted(tuple(getattr(leaf, "shape", ())) for leaf in jax.tree.leaves(tree))
 
 
 class Checkpointer:
@@ -41,6 +109,8 @@ class Checkpointer:
                async_save: bool = True):
     self.directory = os.path.abspath(directory)
     self.model_config = normalize_config(model_config)  # every field, written in full
+    self._in_flight: int | None = None  # the step of an asynchronous save not yet checked
+    self.failed = False  # a save failed: the error was raised once, later waits are quiet
     self.manager = ocp.CheckpointManager(
         self.directory,
         options=ocp.CheckpointManagerOptions(
@@ -51,13 +121,86 @@ class Checkpointer:
   def latest_step(self) -> int | None:
     return self.manager.latest_step()
 
+  def step_dir(self, step: int) -> str:
+    return os.path.join(self.directory, str(step))
+
   def save(self, step: int, state: Any, stream: TrainStream | None) -> None:
+    """Starts writing checkpoint ``step`` (the write goes on in the background).
+
+    Raises ``CheckpointSaveError`` if this save, or the previous one still being
+    written, fails.
+    """
+    self.wait()  # orbax waits for the previous save here anyway: attribute its errors
     items = {"state": ocp.args.StandardSave(state),
              "model": ocp.args.JsonSave(self.model_config),
              "run": ocp.args.JsonSave(stream.position() if stream else {})}
     if stream is not None:
       items["data"] = grain.checkpoint.CheckpointSave(stream.iterator)
-    self.manager.save(step, args=ocp.args.Composite(**items), force=True)
+    self._in_flight = step
+    try:
+      self.manager.save(step, args=ocp.args.Composite(**items), force=True)
+    except Exception as e:
+      self._save_failed(e)
+
+  def _save_failed(self, error: Exception):
+    step, self._in_flight, self.failed = self._in_flight, None, True
+    if jax.process_index() == 0:  # no partial folder to confuse the next resume
+      for partial in glob.glob(os.path.join(self.directory, "*.orbax-checkpoint-tmp*")):
+        shutil.rmtree(partial, ignore_errors=True)
+    with contextlib.suppress(Exception):
+      self.manager.reload()
+    kept = self.latest_step()
+    kept = (f"the last good checkpoint, step {kept} ({self.step_dir(kept)}), is kept" if
+            kept is not None else "no earlier checkpoint exists")
+    raise CheckpointSaveError(
+        f"saving checkpoint step {step} to {self.step_dir(step)} failed: "
+        f"{error_summary(error)}; {kept}. Free space (or fix permissions) and run the same "
+        "command again to resume.") from error
+
+  def restore_newest_readable(self, state: Any, stream: TrainStream | None,
+                              strict: bool = False) -> tuple[Any, bool, int]:
+    """``restore`` from the newest checkpoint that reads back; (state, whether
+    Grain's state was used, its step).
+
+    A newer checkpoint that cannot be read (truncated or damaged files: a crash
+    of the storage, a copy cut short) is reported in one warning line and set
+    aside in ``WORKDIR/unreadable_checkpoints`` once an older one has restored,
+    so the run goes on (and later saves of that step are possible).  With
+    ``strict`` it is an error instead.  A checkpoint of another network or train
+    state (``IncompatibleCheckpointError``) is always an error.
+    """
+    unreadable = []
+    for step in sorted(self.manager.all_steps(), reverse=True):
+      try:
+        restored, data_restored = self.restore(state, stream, step)
+      except UnreadableCheckpointError as e:
+        if strict:
+          raise UnreadableCheckpointError(
+              f"{e} (resume_strict is set; unset it to resume from an older checkpoint)") from e
+        logging.warning("%s; trying the previous checkpoint", e)
+        unreadable.append(step)
+        continue
+      for bad in unreadable:
+        self._set_aside(bad)
+      return restored, data_restored, step
+    raise UnreadableCheckpointError(
+        f"no checkpoint in {self.directory} can be read (steps {unreadable}); move the folder "
+        "away to start over")
+
+  def _set_aside(self, step: int) -> None:
+    aside = os.path.join(os.path.dirname(self.directory), "unreadable_checkpoints")
+    if jax.process_index() == 0:
+      os.makedirs(aside, exist_ok=True)
+      target = os.path.join(aside, str(step))
+      n = 1
+      while os.path.exists(target):
+        target, n = os.path.join(aside, f"{step}.{n}"), n + 1
+      shutil.move(self.step_dir(step), target)
+      logging.warning("checkpoint step %d moved to %s", step, target)
+    if jax.process_count() > 1:
+      from jax.experimental import multihost_utils
+      multihost_utils.sync_global_devices(f"lineart_jax set aside checkpoint {step}")
+    self.manager.reload()
 
   def reached_preemption(self, step: int) -> bool:
     """Orbax's multi-process preemption notice (needs jax.distributed)."""
@@ -69,14 +212,24 @@ class Checkpointer:
 
     ``stream`` is (re)started where the checkpoint's data position says: at its
     recorded stream start with Grain's state restored when the formats match,
-    else at the restored step.
+    else at the restored step.  Raises ``IncompatibleCheckpointError`` for a
+    checkpoint of another model or train state, ``UnreadableCheckpointError``
+    (one line: step, folder, the error) when its files do not read back.
     """
     step = self.latest_step() if step is None else step
-    path = os.path.join(self.directory, str(step))
-    saved = self.manager.restore(step, args=ocp.args.Composite(
-        model=ocp.args.JsonRestore(), run=ocp.args.JsonRestore()))
-    saved_model = saved["model"]
-    saved_model = normalize_config(saved_model)  # older checkpoints: width only
+    path = self.step_dir(step)
+
+    def unreadable(e):
+      return UnreadableCheckpointError(
+          f"checkpoint step {step} ({path}) cannot be read: {error_summary(e)}")
+
+    try:
+      with _quiet_asyncio():
+        saved = self.manager.restore(step, args=ocp.args.Composite(
+            model=ocp.args.JsonRestore(), run=ocp.args.JsonRestore()))
+    except Exception as e:
+      raise unreadable(e) from e
+    saved_model = normalize_config(saved["model"])  # older checkpoints: width only
     if saved_model != self.model_config:
       diff = {k: (saved_model.get(k), self.model_config.get(k))
               for k in sorted(set(saved_model) | set(self.model_config))
@@ -86,6 +239,15 @@ class Checkpointer:
           f"{self.model_config} (differences, checkpoint vs config: {diff}). Use another "
           "--workdir or the checkpoint's model settings.")
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
+    try:
+      metadata = _state_metadata(os.path.join(path, "state"))
+    except Exception as e:
+      raise unreadable(e) from e
+    if _leaf_shapes(metadata) != _leaf_shapes(abstract):
+      raise IncompatibleCheckpointError(
+          f"checkpoint {path} does not match the train state this config builds (model "
+          f"{self.model_config}): its arrays differ in number or shape (another optimizer?). "
+          "Use another --workdir.")
     items = {"state": ocp.args.StandardRestore(abstract)}
     restore_data = (stream is not None and stream.can_restore(saved["run"])
                     and os.path.isdir(os.path.join(path, "data")))
@@ -93,20 +255,31 @@ class Checkpointer:
       stream.start(saved["run"]["start_batch"])
       items["data"] = grain.checkpoint.CheckpointRestore(stream.iterator)
     try:
-      restored = self.manager.restore(step, args=ocp.args.Composite(**items))
-    except (ValueError, KeyError, TypeError) as e:
-      raise IncompatibleCheckpointError(
-          f"checkpoint {path} does not match the train state this config builds "
-          f"(model {self.model_config}): {e}") from e
+      with _quiet_asyncio():
+        restored = self.manager.restore(step, args=ocp.args.Composite(**items))
+    except Exception as e:
+      raise unreadable(e) from e
     if stream is not None and not restore_data:
       stream.start(int(restored["state"].step))  # the stream is a function of the step
     return restored["state"], restore_data
 
   def wait(self) -> None:
-    self.manager.wait_until_finished()
+    """Waits for the save in flight; raises ``CheckpointSaveError`` if it failed
+    (once: after a failure, waits and ``close`` are quiet)."""
+    if self.failed:
+      return
+    try:
+      self.manager.wait_until_finished()
+    except Exception as e:
+      self._save_failed(e)
+    self._in_flight = None
 
   def close(self) -> None:
-    self.manager.close()
+    try:
+      self.manager.close()
+    except Exception:
+      if not self.failed:
+        raise
 
 
 def find_step_dir(path: str) -> str:
@@ -136,11 +309,20 @@ def load_variables(path: str) -> tuple[dict, dict, int]:
   the saved topology).  ``path``: see ``find_step_dir``.
   """
   step_dir = find_step_dir(path)
+  try:
+    with _quiet_asyncio():
+      return _load_variables(step_dir)
+  except IncompatibleCheckpointError:
+    raise
+  except Exception as e:
+    raise UnreadableCheckpointError(f"checkpoint {step_dir} cannot be read: "
+                                    f"{error_summary(e)}") from e
+
+
+def _load_variables(step_dir: str) -> tuple[dict, dict, int]:
   state_dir = os.path.join(step_dir, "state")
+  tree = _state_metadata(state_dir)
   with ocp.PyTreeCheckpointer() as ckptr:
-    metadata = ckptr.metadata(state_dir)
-    tree = getattr(metadata, "item_metadata", metadata)
-    tree = getattr(tree, "tree", tree)
     missing = [k for k in INFERENCE_ITEMS if k not in tree]
     if missing:
       raise IncompatibleCheckpointError(f"{state_dir}: no {missing} in this checkpoint")

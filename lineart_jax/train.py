@@ -27,11 +27,18 @@ def default_workdir(config_path: str) -> str:
 
 
 class _QuietLibraries(logging.logging.Filter):
-  """Drops INFO chatter of orbax and grain (dozens of lines per checkpoint)."""
+  """Drops INFO chatter of orbax and grain (dozens of lines per checkpoint), and
+  the tracebacks orbax's writer threads log for a failed save: the trainer
+  reports that failure in one line of its own (``CheckpointSaveError``)."""
 
   def filter(self, record):
-    noisy = "/orbax/" in record.pathname or "/grain/" in record.pathname
-    return record.levelno >= logging.logging.WARNING or not noisy
+    if "/orbax/" not in record.pathname and "/grain/" not in record.pathname:
+      return True
+    if record.levelno < logging.logging.WARNING:
+      return False
+    if record.exc_info and "/orbax/" in record.pathname:
+      return False  # the exception reaches the trainer, which reports it
+    return True
 
 
 def main(argv):
@@ -49,6 +56,7 @@ def main(argv):
   try:
     trainer.train_and_evaluate(FLAGS.config, workdir)
   except (trainer.NonFiniteLossError, trainer.IncompatibleCheckpointError,
+          trainer.UnreadableCheckpointError, trainer.CheckpointSaveError,
           trainer.WorkdirLockedError, FileNotFoundError) as e:
     logging.error("%s", e)
     sys.exit(2)

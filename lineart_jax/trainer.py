@@ -2,7 +2,8 @@
 
 ``train_and_evaluate(config, workdir)`` runs (or resumes) a run in ``workdir``:
 
-* resumes from the latest checkpoint there, with the data iterator where it was;
+* resumes from the latest checkpoint there, with the data iterator where it was
+  (from the newest readable one if the latest is damaged, unless ``resume_strict``);
 * reads each step's metrics one step late, so the host never waits on the device
   just to print (the next step is already queued when it reads);
 * saves every ``checkpoint_every`` steps and at the end, asynchronously;
@@ -10,7 +11,9 @@
   interrupts at once);
 * stops with ``NonFiniteLossError`` on a NaN/inf loss, before any checkpoint of
   the bad state is written, so the last good checkpoint stays the latest;
-* refuses a workdir another live trainer holds (``WorkdirLockedError``).
+* refuses a workdir another live trainer holds (``WorkdirLockedError``);
+* ends with ``CheckpointSaveError`` (one line: step, folder, OS error, the
+  checkpoint kept) when a save fails, e.g. on a full disk.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ import numpy as np
 from jax.experimental import multihost_utils
 
 from lineart_jax import evaluation, sharding, workdir_lock
-from lineart_jax.checkpointing import Checkpointer, IncompatibleCheckpointError
+from lineart_jax.checkpointing import (CheckpointSaveError, Checkpointer,
+                                       IncompatibleCheckpointError, UnreadableCheckpointError)
 from lineart_jax.data import pipeline
 from lineart_jax.data.imageio import write_png
 from lineart_jax.data.synthetic import SyntheticSource
@@ -229,7 +233,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), model_config(config),
                       max_to_keep=config.keep_checkpoints)
   if ckpt.latest_step() is not None:
-    state, data_restored = ckpt.restore(state, train_iter)
+    state, data_restored, _ = ckpt.restore_newest_readable(state, train_iter,
+                                                           strict=config.resume_strict)
     logging.info("resumed from %s at step %d (data position %s)", ckpt.directory,
                  int(jax.device_get(state.step)),
                  "restored from Grain's state" if data_restored else "recomputed from the step")

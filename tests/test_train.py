@@ -1,4 +1,5 @@
-"""The training entry point: exact resume, SIGKILL, SIGTERM, non-finite loss."""
+"""The training entry point: exact resume, SIGKILL, SIGTERM, non-finite loss, one
+trainer per workdir, a damaged checkpoint, a full disk."""
 
 import json
 import os
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import cv2
 import numpy as np
 import pytest
 import orbax.checkpoint as ocp
@@ -62,13 +64,50 @@ def _leaves(tree, prefix=""):
     yield prefix, np.asarray(tree)
 
 
+def _descendants(pid):
+  """Live (non-zombie) processes below ``pid``, from /proc."""
+  children = {}
+  for entry in os.listdir("/proc"):
+    if entry.isdigit():
+      try:
+        stat = open(f"/proc/{entry}/stat").read()
+      except OSError:
+        continue
+      state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+      if state != "Z":
+        children.setdefault(int(ppid), []).append(int(entry))
+  out, todo = [], [pid]
+  while todo:
+    for child in children.get(todo.pop(), []):
+      out.append(child)
+      todo.append(child)
+  return out
+
+
+def _alive(pid):
+  try:
+    return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+  except OSError:
+    return False
+
+
 def _kill_after_checkpoint(workdir, step, *extra):
-  """Starts a run and SIGKILLs it once checkpoint ``step`` exists."""
+  """Starts a run, SIGKILLs it once checkpoint ``step`` exists, and checks that
+  no process it started (loader workers) outlives it; returns how many it had."""
   proc = _start(workdir, *extra)
   _wait_for(workdir / "checkpoints" / str(step), proc)
+  workers = _descendants(proc.pid)
   proc.send_signal(signal.SIGKILL)
   proc.wait(timeout=60)
   assert proc.returncode == -signal.SIGKILL
+  deadline = time.time() + 10
+  while any(_alive(p) for p in workers) and time.time() < deadline:
+    time.sleep(0.1)
+  orphans = [p for p in workers if _alive(p)]
+  for p in orphans:  # don't leave them to the rest of the suite
+    os.kill(p, signal.SIGKILL)
+  assert not orphans, f"processes of the killed trainer still alive: {orphans}"
+  return len(workers)
 
 
 def _assert_same_params(workdir_a, workdir_b, step):
@@ -116,7 +155,9 @@ def test_resumes_across_worker_counts_see_the_uninterrupted_batches(tmp_path):
   assert p.returncode == 0, p.stderr[-3000:]
   resumed = tmp_path / "resumed"
   for workers, stop_after in ((2, 10), (0, 20)):
-    _kill_after_checkpoint(resumed, stop_after, *slow, f"--config.data.workers={workers}")
+    started = _kill_after_checkpoint(resumed, stop_after, *slow,
+                                     f"--config.data.workers={workers}")
+    assert started >= workers  # the loader workers, all ended with their trainer
     assert not (resumed / "checkpoints" / "30").exists()
   p = _run(resumed, *slow)
   assert p.returncode == 0, p.stderr[-3000:]
@@ -162,6 +203,112 @@ def test_a_second_trainer_on_a_live_workdir_is_refused(tmp_path):
     first.wait()
   p = _run(tmp_path, "--config.num_steps=2", "--config.data.synthetic_size=32")
   assert p.returncode == 0, p.stderr[-3000:]
+
+
+def _truncate_largest_file(step_dir):
+  files = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(step_dir, "state"))
+           for f in fs]
+  largest = max(files, key=os.path.getsize)
+  assert os.path.getsize(largest) > 10_000
+  os.truncate(largest, 1000)  # what a copy cut short or a storage fault leaves
+
+
+def test_damaged_latest_checkpoint_resumes_from_the_previous_one(tmp_path):
+  """A truncated newest checkpoint: one warning line, the run resumes bitwise as
+  from the previous checkpoint and the bad one is set aside; with resume_strict it
+  is an error; infer names the damaged checkpoint."""
+  short = ["--config.data.synthetic_size=32", "--config.checkpoint_every=2"]
+  damaged = tmp_path / "damaged"
+  p = _run(damaged, *short, "--config.num_steps=6")
+  assert p.returncode == 0, p.stderr[-3000:]
+  previous = tmp_path / "previous"  # the same run, its step-6 checkpoint never written
+  shutil.copytree(damaged, previous)
+  shutil.rmtree(previous / "checkpoints" / "6")
+  _truncate_largest_file(damaged / "checkpoints" / "6")
+  strict = tmp_path / "strict"
+  shutil.copytree(damaged, strict)
+
+  p = _run(strict, *short, "--config.num_steps=8", "--config.resume_strict=True")
+  assert p.returncode == 2
+  errors = [l for l in p.stderr.splitlines() if "cannot be read" in l]
+  assert len(errors) == 1 and "step 6" in errors[0] and "resume_strict" in errors[0]
+  assert "Traceback" not in p.stderr
+
+  for workdir in (damaged, previous):
+    p = _run(workdir, *short, "--config.num_steps=8")
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "resumed from" in p.stderr and "at step 4" in p.stderr
+    assert ("cannot be read" in p.stderr) == (workdir == damaged)
+  _assert_same_params(previous, damaged, 8)
+  aside = damaged / "unreadable_checkpoints" / "6"
+  assert (aside / "state").is_dir()  # set aside; the resumed run wrote a new step 6
+
+  for d, _, files in os.walk(aside / "state"):  # its parameters too (infer reads no more)
+    for f in files:
+      if os.path.getsize(os.path.join(d, f)) > 10_000:
+        os.truncate(os.path.join(d, f), 1000)
+  image = tmp_path / "drawing.png"
+  cv2.imwrite(str(image), np.full((32, 32, 3), 200, np.uint8))
+  p = subprocess.run([sys.executable, "-m", "lineart_jax.infer", str(image),
+                      f"--checkpoint={aside}", f"--out={tmp_path / 'out'}"], cwd=REPO,
+                     env=cpu_env(), capture_output=True, text=True, timeout=120)
+  assert p.returncode == 2, p.stderr[-3000:]
+  assert f"checkpoint {aside} cannot be read" in p.stderr
+
+
+def test_damaged_checkpoint_warning_is_one_line(tmp_path):
+  p = _run(tmp_path, "--config.data.synthetic_size=32", "--config.checkpoint_every=2",
+           "--config.num_steps=4")
+  assert p.returncode == 0, p.stderr[-3000:]
+  _truncate_largest_file(tmp_path / "checkpoints" / "4")
+  p = _run(tmp_path, "--config.data.synthetic_size=32", "--config.checkpoint_every=2",
+           "--config.num_steps=4")
+  assert p.returncode == 0, p.stderr[-3000:]
+  warnings = [l for l in p.stderr.splitlines() if "cannot be read" in l]
+  assert len(warnings) == 1, p.stderr[-3000:]
+  assert "checkpoint step 4" in warnings[0] and str(tmp_path / "checkpoints" / "4") in warnings[0]
+  assert "Traceback" not in p.stderr and len(p.stderr.splitlines()) < 30
+
+
+# Runs the trainer with a file-size limit from its second checkpoint on (after the
+# first is complete): every write of a checkpoint file then fails with EFBIG, as on
+# a full disk, through orbax's real writers.
+_FULL_DISK_AFTER_FIRST_SAVE = """
+import resource, signal, sys
+from lineart_jax import checkpointing
+save, saves = checkpointing.Checkpointer.save, []
+def limited_save(self, step, state, stream):
+  saves.append(step)
+  if len(saves) == 2:
+    self.wait()
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+  return save(self, step, state, stream)
+checkpointing.Checkpointer.save = limited_save
+from absl import app
+from lineart_jax import train
+sys.argv = ["train"] + sys.argv[1:]
+app.run(train.main)
+"""
+
+
+def test_failed_save_is_one_line_and_keeps_the_last_checkpoint(tmp_path):
+  args = _cmd(tmp_path, "--config.data.synthetic_size=32", "--config.checkpoint_every=2",
+              "--config.num_steps=8")[3:]
+  p = subprocess.run([sys.executable, "-c", _FULL_DISK_AFTER_FIRST_SAVE, *args], cwd=REPO,
+                     env=cpu_env(), capture_output=True, text=True, timeout=240)
+  assert p.returncode == 2, p.stderr[-3000:]
+  failed = [l for l in p.stderr.splitlines() if "saving checkpoint" in l]
+  assert len(failed) == 1, p.stderr[-3000:]
+  assert (f"step 4 to {tmp_path / 'checkpoints' / '4'} failed" in failed[0]
+          and "File too large" in failed[0] and "step 2" in failed[0] and "is kept" in failed[0])
+  assert "Traceback" not in p.stderr
+  assert os.listdir(tmp_path / "checkpoints") == ["2"]  # no partial folder left
+
+  p = _run(tmp_path, "--config.data.synthetic_size=32", "--config.checkpoint_every=2",
+           "--config.num_steps=8")  # space freed: resumes from the kept checkpoint
+  assert p.returncode == 0, p.stderr[-3000:]
+  assert "at step 2" in p.stderr
 
 
 def test_incompatible_checkpoint_is_a_clear_error(tmp_path):

@@ -19,8 +19,11 @@ with orbax via ``grain.checkpoint``.  Batches are uint8 (``color``
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
+import threading
+import time
 
 import cv2
 import grain
@@ -281,8 +284,33 @@ def make_dataset(source, *, global_batch: int, seed: int, augment: Augment,
       # Grain's workers read absl flags; outside an absl app, use their defaults.
       flags.FLAGS.mark_as_parsed()
     it = it.mp_prefetch(grain.MultiprocessingOptions(
-        num_workers=workers, per_worker_buffer_size=prefetch_buffer))
+        num_workers=workers, per_worker_buffer_size=prefetch_buffer),
+        worker_init_fn=functools.partial(end_with_parent, os.getpid()))
   return it
+
+
+def end_with_parent(parent_pid: int, worker_index: int = 0, worker_count: int = 0,
+                    poll_s: float = 0.5) -> None:
+  """Loader worker start-up: the worker ends when the trainer that started it dies.
+
+  A trainer that exits normally stops its workers (``TrainStream.close``), but
+  one killed by SIGKILL, the OOM killer or a hard preemption cannot, and its
+  Grain workers (each holding a copy of the data source, hundreds of MB) would
+  live on under init, using CPU.  A daemon thread in each worker watches the
+  parent pid and exits when the worker is re-parented.  (Linux's
+  PR_SET_PDEATHSIG is not enough: it follows the *thread* that started the
+  worker, and Grain may start workers from a helper thread.)
+  """
+  del worker_index, worker_count
+
+  def watch():
+    while os.getppid() == parent_pid:
+      time.sleep(poll_s)
+    os._exit(1)  # no cleanup to run: the worker only read data
+
+  if os.getppid() != parent_pid:  # the trainer died before this worker started
+    os._exit(1)
+  threading.Thread(target=watch, name="lineart-end-with-parent", daemon=True).start()
 
 
 class TrainStream:
