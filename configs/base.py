@@ -57,6 +57,8 @@ def get_config() -> ml_collections.ConfigDict:
   c.log_every = 50              # steps between console/TensorBoard lines
   c.checkpoint_every = 1000
   c.keep_checkpoints = 3
+  c.max_minutes = 0.0           # > 0: stop after this many minutes (with a checkpoint),
+                                # e.g. for a time-boxed fine-tune; 0 = run num_steps
   c.resume_strict = False       # True: a damaged latest checkpoint is an error instead of
                                 # a warning and a resume from the newest readable one
   c.eval_every = 5000           # 0 = only at the end

@@ -1,6 +1,13 @@
-"""CLI: fit the last layer's output scale and shift on held-out synthetic pairs.
+"""CLI: fit the last layer's output scale and shift on held-out synthetic pairs, or on given pairs.
 
   python -m lineart_jax.calibrate WEIGHTS --out DIR [--pairs 30 --size 384 --seed 2027]
+      [--data ROOT | --data synthetic]
+
+Which pairs: ``--data ROOT`` (a dataset root, manifest or packed folder: center
+crops of ``--size``), else the training data of the run WEIGHTS comes from when
+that run trained on real pairs (its ``config.json``: a model fine-tuned on an
+artist's drawings is calibrated on them, not on synthetic pairs, which would undo
+much of what it learnt), else synthetic pairs of ``--seed``.  It says which.
 
 Why: the network ends in ReLU -> convolution -> sigmoid.  Training can leave
 every weight of that last convolution non-negative (all 108 of the width-1/2
@@ -101,14 +108,51 @@ def synthetic_logits(extractor, count: int, size: int, seed: int
   return np.stack(zs), np.stack(targets)
 
 
+def pair_logits(extractor, root: str, count: int, size: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+  """(logits, targets in [0, 1]) of center crops (``size``, paper-padded) of the
+  first ``count`` pairs of ``root`` (root, manifest or packed folder)."""
+  from lineart_jax.data import pipeline
+  source = pipeline.open_source(root, seed=0)
+  zs, targets = [], []
+  for i in range(min(count, len(source))):
+    pair = pipeline.center_crop(source[i], size)
+    zs.append(logits(extractor(pair["color"])))
+    line = pair["line"][..., 0] if pair["line"].ndim == 3 else pair["line"]
+    targets.append(line.astype(np.float32) / 255.0)
+  return np.stack(zs), np.stack(targets)
+
+
+def run_data(weights: str) -> str | None:
+  """The real training data of the run ``weights`` comes from (its workdir's
+  ``config.json`` ``data.root``), or None (shipped weights, synthetic data)."""
+  import json
+  import os
+  from lineart_jax.checkpointing import find_step_dir
+  try:
+    step_dir = find_step_dir(weights)
+  except FileNotFoundError:
+    return None
+  config = os.path.join(os.path.dirname(os.path.dirname(step_dir)), "config.json")
+  if not os.path.isfile(config):
+    return None
+  with open(config, encoding="utf-8") as f:
+    root = json.load(f).get("data", {}).get("root") or None
+  return root if root and os.path.exists(root) else None
+
+
 def main(argv=None) -> int:
   p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   p.add_argument("weights", help="'pretrained', a training workdir or checkpoint folder, "
                  "or a folder of weights in the shipped format")
   p.add_argument("--out", required=True, help="folder for the calibrated weights "
                  "(the shipped format; the package's own is lineart_jax/pretrained)")
-  p.add_argument("--pairs", type=int, default=30, help="synthetic pairs to fit on")
-  p.add_argument("--size", type=int, default=384, help="their side in pixels")
+  p.add_argument("--data", default=None, help="pairs to fit on: a dataset root, manifest or "
+                 "packed folder, or 'synthetic' (default: the run's own training data when "
+                 "it trained on real pairs, else synthetic)")
+  p.add_argument("--pairs", type=int, default=30, help="pairs to fit on (at most)")
+  p.add_argument("--size", type=int, default=384, help="their side in pixels (center crops "
+                 "of given pairs)")
   p.add_argument("--seed", type=int, default=2027,
                  help="their seed: one no training run of the recipes uses")
   p.add_argument("--command", default=None, help="the command that made the weights "
@@ -126,17 +170,31 @@ def main(argv=None) -> int:
     sys.exit(f"error: {what} is already calibrated ({info['calibration']}); "
              "calibrate the uncalibrated weights")
   extractor = NetworkExtractor(model, variables)
-  print(f"calibrating {what} on {args.pairs} synthetic pairs of {args.size} px, seed {args.seed}")
-  z, target = synthetic_logits(extractor, args.pairs, args.size, args.seed)
+  data = args.data if args.data is not None else (run_data(args.weights) or "synthetic")
+  if data == "synthetic":
+    print(f"calibrating {what} on {args.pairs} synthetic pairs of {args.size} px, "
+          f"seed {args.seed}")
+    z, target = synthetic_logits(extractor, args.pairs, args.size, args.seed)
+  else:
+    origin = "" if args.data is not None else " (the run's own training data)"
+    print(f"calibrating {what} on up to {args.pairs} pairs of {data}{origin}, "
+          f"{args.size} px center crops")
+    try:
+      z, target = pair_logits(extractor, data, args.pairs, args.size)
+    except (FileNotFoundError, ValueError) as e:
+      sys.exit(f"error: {e}")
   scale, shift, before, after = fit(z, target)
   darkest = lambda a, b: 1.0 / (1.0 + np.exp(-(a * z.min() + b)))
+  kept = " (no gain: weights kept as they are)" if (scale, shift) == (1.0, 0.0) else ""
   print(f"scale {scale:.4f}, shift {shift:+.4f}: training loss {before:.6f} -> {after:.6f}; "
-        f"darkest output {darkest(1.0, 0.0):.3f} -> {darkest(scale, shift):.3f}")
+        f"darkest output {darkest(1.0, 0.0):.3f} -> {darkest(scale, shift):.3f}{kept}")
   info = {k: v for k, v in info.items() if k != "model"}
-  calibration = {"scale": scale, "shift": shift, "pairs": args.pairs, "size": args.size,
-                 "seed": args.seed, "loss_before": before, "loss_after": after}
+  calibration = {"scale": scale, "shift": shift, "data": data, "pairs": int(len(z)),
+                 "size": args.size, "loss_before": before, "loss_after": after}
+  if data == "synthetic":
+    calibration["seed"] = args.seed
   command = args.command if args.command is not None else info.get("command", "")
-  cli = (f"python -m lineart_jax.calibrate {args.weights} --out {args.out} "
+  cli = (f"python -m lineart_jax.calibrate {args.weights} --out {args.out} --data {data} "
          f"--pairs {args.pairs} --size {args.size} --seed {args.seed}")
   info.update(calibration=calibration, command=f"{command} && {cli}" if command else cli)
   if args.notes is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import time
 
@@ -117,3 +118,27 @@ class MetricWriter:
     if self.active:
       self.tb.close()
       self.jsonl.close()
+
+
+class _QuietLibraries(logging.Filter):
+  """Drops INFO chatter of orbax and grain (dozens of lines per checkpoint), and
+  the tracebacks orbax's writer threads log for a failed save: the trainer
+  reports that failure in one line of its own (``CheckpointSaveError``)."""
+
+  def filter(self, record):
+    if "/orbax/" not in record.pathname and "/grain/" not in record.pathname:
+      return True
+    if record.levelno < logging.WARNING:
+      return False
+    if record.exc_info and "/orbax/" in record.pathname:
+      return False  # the exception reaches the trainer, which reports it
+    return True
+
+
+def quiet_library_logs() -> None:
+  """Console logs through absl's handler, without orbax's and grain's INFO chatter."""
+  from absl import logging as absl_logging
+  absl_logging.use_absl_handler()
+  handler = absl_logging.get_absl_handler().python_handler
+  if not any(isinstance(f, _QuietLibraries) for f in handler.filters):
+    handler.addFilter(_QuietLibraries())

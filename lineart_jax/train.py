@@ -26,25 +26,11 @@ def default_workdir(config_path: str) -> str:
   return os.path.join("workdirs", name)
 
 
-class _QuietLibraries(logging.logging.Filter):
-  """Drops INFO chatter of orbax and grain (dozens of lines per checkpoint), and
-  the tracebacks orbax's writer threads log for a failed save: the trainer
-  reports that failure in one line of its own (``CheckpointSaveError``)."""
-
-  def filter(self, record):
-    if "/orbax/" not in record.pathname and "/grain/" not in record.pathname:
-      return True
-    if record.levelno < logging.logging.WARNING:
-      return False
-    if record.exc_info and "/orbax/" in record.pathname:
-      return False  # the exception reaches the trainer, which reports it
-    return True
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  logging.get_absl_handler().python_handler.addFilter(_QuietLibraries())
+  from lineart_jax.metrics import quiet_library_logs
+  quiet_library_logs()
   from lineart_jax import distributed
   if distributed.initialize_from_env():  # before anything touches devices
     import jax

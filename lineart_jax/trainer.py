@@ -8,7 +8,7 @@
   just to print (the next step is already queued when it reads);
 * saves every ``checkpoint_every`` steps and at the end, asynchronously;
 * on SIGTERM/SIGINT saves the current step and returns cleanly (a second SIGINT
-  interrupts at once);
+  interrupts at once); likewise after ``max_minutes`` of training, if set;
 * stops with ``NonFiniteLossError`` on a NaN/inf loss, before any checkpoint of
   the bad state is written, so the last good checkpoint stays the latest;
 * refuses a workdir another live trainer holds (``WorkdirLockedError``);
@@ -293,15 +293,21 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
     """Whether every process stops after ``step`` (they must agree on the step)."""
     if ckpt.reached_preemption(step):  # SIGTERM under jax.distributed (all agree)
       return True
-    local = stop.received is not None
+    local = stop.received is not None or out_of_time()
     if jax.process_count() == 1:
       return local
     if step % config.log_every:
       return False  # agree only at log steps: a host collective, not every step
     return bool(np.max(multihost_utils.process_allgather(np.int32(local))))
 
+  started = time.monotonic()
+
+  def out_of_time() -> bool:
+    return bool(config.max_minutes) and time.monotonic() - started > 60 * config.max_minutes
+
   step = start_step
-  logging.info("training from step %d to %d; the first step compiles", step, config.num_steps)
+  logging.info("training from step %d to %d%s; the first step compiles", step, config.num_steps,
+               f" or for {config.max_minutes:g} minutes" if config.max_minutes else "")
   with StopSignal() as stop:
     try:
       while step < config.num_steps:
@@ -327,7 +333,13 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
           with chrono.paused():
             ckpt.save(step, state, train_iter)
         if preempted:
-          logging.warning("stopped at step %d; checkpoint saved in %s", step, ckpt.directory)
+          if stop.received is None and out_of_time():
+            last["stopped"] = "time_limit"
+            logging.info("time limit of %g minutes reached at step %d; checkpoint saved in %s",
+                         config.max_minutes, step, ckpt.directory)
+          else:
+            last["stopped"] = "signal"
+            logging.warning("stopped at step %d; checkpoint saved in %s", step, ckpt.directory)
           break
         if (config.eval_every and val_pairs and step % config.eval_every == 0
             and step < config.num_steps):

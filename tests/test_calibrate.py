@@ -65,3 +65,62 @@ def test_cli_writes_calibrated_shipped_format_weights(tmp_path):
   again = run(str(out), "--out", str(tmp_path / "twice"), "--pairs", "2", "--size", "48")
   assert again.returncode != 0 and "already calibrated" in again.stderr
   assert not os.path.exists(tmp_path / "twice")
+
+
+def _pairs_root(root, count=3, size=48):
+  """Pairs whose color is the line art, darkened and tinted: a learnable map."""
+  import cv2
+  rng = np.random.default_rng(3)
+  for i in range(count):
+    line = np.full((size, size), 255, np.uint8)
+    for _ in range(4):
+      x0, y0, x1, y1 = (int(v) for v in rng.integers(0, size, 4))
+      cv2.line(line, (x0, y0), (x1, y1), 0, 2)
+    color = np.stack([line * 0.8 + 30, line * 0.6 + 60, line * 0.9], -1).astype(np.uint8)
+    os.makedirs(root / "color", exist_ok=True)
+    os.makedirs(root / "line", exist_ok=True)
+    cv2.imwrite(str(root / "color" / f"p{i}.png"), color[..., ::-1])
+    cv2.imwrite(str(root / "line" / f"p{i}.png"), line)
+
+
+def test_calibrate_on_given_pairs_never_makes_their_loss_worse(tmp_path):
+  """--data: fitted on those pairs; the loss of the written weights on them is at
+  most the uncalibrated weights' (recomputed here, not read from the report)."""
+  from lineart_jax import losses
+  from lineart_jax.infer import NetworkExtractor
+  src, out, data = tmp_path / "run", tmp_path / "calibrated", tmp_path / "pairs"
+  _pairs_root(data)
+  pretrained.save({"width": WIDTH}, _variables(), {"step": 5}, str(src))
+  assert calibrate.main([str(src), "--out", str(out), "--data", str(data), "--pairs", "3",
+                         "--size", "48"]) == 0
+  info = json.load(open(out / pretrained.INFO_FILE))
+  assert info["calibration"]["data"] == str(data) and info["calibration"]["pairs"] == 3
+
+  def loss(weights):
+    z, target = calibrate.pair_logits(NetworkExtractor(*pretrained.load_weights(weights)[:2]),
+                                      str(data), 3, 48)
+    out_ = 1.0 / (1.0 + np.exp(-z))
+    return float(np.mean(losses.per_image_loss(out_, target, losses.loss_map(target))))
+  assert loss(str(out)) <= loss(str(src)) * (1 + 1e-6)
+  assert info["calibration"]["loss_after"] <= info["calibration"]["loss_before"]
+
+
+def test_calibrate_uses_the_runs_own_real_training_data(tmp_path, capsys):
+  from lineart_jax.checkpointing import find_step_dir
+  data = tmp_path / "pairs"
+  _pairs_root(data)
+  workdir = tmp_path / "run"
+  p = subprocess.run([sys.executable, "-m", "lineart_jax.train", "--config=configs/base.py",
+                      f"--workdir={workdir}", f"--config.model.width={WIDTH}",
+                      f"--config.data.root={data}", "--config.data.workers=0",
+                      "--config.data.crop=32", "--config.global_batch=2", "--config.num_steps=1",
+                      "--config.data.val_count=0", "--config.eval_every=0"],
+                     cwd=REPO, env=cpu_env(), capture_output=True, text=True, timeout=300)
+  assert p.returncode == 0, p.stderr[-3000:]
+  assert calibrate.run_data(find_step_dir(str(workdir))) == str(data)
+  assert calibrate.main([str(workdir), "--out", str(tmp_path / "cal"), "--pairs", "2",
+                         "--size", "48"]) == 0
+  assert "(the run's own training data)" in capsys.readouterr().out
+  info = json.load(open(tmp_path / "cal" / pretrained.INFO_FILE))
+  assert info["calibration"]["data"] == str(data)
+  assert calibrate.run_data(str(tmp_path / "cal")) is None  # shipped format: synthetic

@@ -185,6 +185,15 @@ def test_sigterm_saves_current_step_and_exits_zero(tmp_path):
   assert logged[-1] == last  # the final line is the step the checkpoint holds
 
 
+def test_time_limit_stops_with_a_checkpoint(tmp_path):
+  p = _run(tmp_path, "--config.num_steps=100000", "--config.checkpoint_every=100000",
+           "--config.data.synthetic_size=32", "--config.max_minutes=0.002")
+  assert p.returncode == 0, p.stderr[-3000:]
+  match = re.search(r"time limit of 0.002 minutes reached at step (\d+)", p.stderr)
+  assert match, p.stderr[-3000:]
+  assert os.listdir(tmp_path / "checkpoints") == [match.group(1)]
+
+
 def test_a_second_trainer_on_a_live_workdir_is_refused(tmp_path):
   """One writer per workdir: a second trainer exits 2 with one line naming the first
   (pid) and writes nothing; once the first is killed with SIGKILL, the workdir is
