@@ -15,7 +15,6 @@ validation crops the run was evaluated on during training.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -38,51 +37,6 @@ flags.DEFINE_string("panels", None, "Folder for color | model | OpenCV | truth i
 flags.DEFINE_string("csv", None, "File for per-image scores.")
 flags.DEFINE_integer("tile", 768, "Tile side for inference (multiple of 8).")
 FLAGS = flags.FLAGS
-
-
-def score_images(extractor, pairs, names, max_side: int | None, panels: str | None = None,
-                 csv_path: str | None = None) -> dict[str, dict[str, float]]:
-  """Scores the model and the baselines on whole (color, line) pairs.
-
-  ``pairs`` is a sequence of dicts with uint8 ``color`` (H, W, 3) and ``line``
-  (H, W); each is extracted at its own size (capped by ``max_side``).
-  """
-  import numpy as np
-  from lineart_jax import evaluation
-  from lineart_jax.data.imageio import write_png
-  from lineart_jax.infer import extract
-  from tqdm import tqdm
-
-  methods = {"model": lambda rgb, name: extract(rgb, extractor, max_side, name),
-             **{k: (lambda rgb, name, f=f: f(rgb)) for k, f in evaluation.BASELINES.items()}}
-  fscores = {m: evaluation.InkFScore() for m in methods}
-  psnrs = {m: [] for m in methods}
-  rows = []
-  for name, pair in tqdm(list(zip(names, pairs)), "scoring"):
-    target = pair["line"].astype(np.float32) / 255.0
-    if target.ndim == 3:
-      target = target[..., 0]
-    preds = {m: f(pair["color"], name) for m, f in methods.items()}
-    row = {"image": name}
-    for m, pred in preds.items():
-      fscores[m].add(pred, target)
-      psnrs[m].append(evaluation.psnr(pred, target))
-      single = evaluation.InkFScore()
-      single.add(pred, target)
-      row[f"{m}_psnr"], row[f"{m}_f"] = psnrs[m][-1], single.result()["f_score"]
-    rows.append(row)
-    if panels:
-      grid = np.concatenate([pair["color"]] + [evaluation.gray_rgb(a) for a in (
-          preds["model"], preds["opencv"], target)], axis=1)
-      write_png(os.path.join(panels, os.path.splitext(name)[0].replace(os.sep, "_") + ".png"),
-                grid)
-  if csv_path:
-    os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
-    with open(csv_path, "w", newline="", encoding="utf-8") as f:
-      writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-      writer.writeheader()
-      writer.writerows(rows)
-  return {m: {"psnr": float(np.mean(psnrs[m])), **fscores[m].result()} for m in methods}
 
 
 def load_pairs(root: str, count: int = 0):
@@ -112,8 +66,8 @@ def main(argv):
   except (FileNotFoundError, ValueError) as e:
     sys.exit(f"error: {e}")
   names, pairs = load_pairs(FLAGS.data, FLAGS.count)
-  scores = score_images(extractor, pairs, names, FLAGS.max_side or None, FLAGS.panels,
-                        FLAGS.csv)
+  scores = evaluation.score_images(extractor, pairs, names, FLAGS.max_side or None,
+                                   FLAGS.panels, FLAGS.csv)
   print(f"model: {extractor.description}")
   print(f"{len(names)} pairs of {FLAGS.data}, whole images (max side {FLAGS.max_side}):")
   print(evaluation.format_comparison(scores))

@@ -14,6 +14,8 @@ black-lined art on white, blind to everything else).
 
 from __future__ import annotations
 
+import csv
+import os
 from typing import Callable, Sequence
 
 import cv2
@@ -126,3 +128,46 @@ def panel(pairs: Sequence[dict], preds: Sequence[np.ndarray], rows: int = 4) -> 
     out.append(np.concatenate([pair["color"], gray_rgb(pred), gray_rgb(target),
                                gray_rgb(weights)], axis=1))
   return np.concatenate(out, axis=0)
+
+
+def score_images(extractor, pairs, names, max_side: int | None, panels: str | None = None,
+                 csv_path: str | None = None) -> dict[str, dict[str, float]]:
+  """Scores the model and the baselines on whole (color, line) pairs.
+
+  ``pairs`` is a sequence of dicts with uint8 ``color`` (H, W, 3) and ``line``
+  (H, W); each is extracted at its own size (capped by ``max_side``).
+  """
+  from lineart_jax.data.imageio import write_png
+  from lineart_jax.infer import extract
+  from tqdm import tqdm
+
+  methods = {"model": lambda rgb, name: extract(rgb, extractor, max_side, name),
+             **{k: (lambda rgb, name, f=f: f(rgb)) for k, f in BASELINES.items()}}
+  fscores = {m: InkFScore() for m in methods}
+  psnrs = {m: [] for m in methods}
+  rows = []
+  for name, pair in tqdm(list(zip(names, pairs)), "scoring"):
+    target = pair["line"].astype(np.float32) / 255.0
+    if target.ndim == 3:
+      target = target[..., 0]
+    preds = {m: f(pair["color"], name) for m, f in methods.items()}
+    row = {"image": name}
+    for m, pred in preds.items():
+      fscores[m].add(pred, target)
+      psnrs[m].append(psnr(pred, target))
+      single = InkFScore()
+      single.add(pred, target)
+      row[f"{m}_psnr"], row[f"{m}_f"] = psnrs[m][-1], single.result()["f_score"]
+    rows.append(row)
+    if panels:
+      grid = np.concatenate([pair["color"]] + [gray_rgb(a) for a in (
+          preds["model"], preds["opencv"], target)], axis=1)
+      write_png(os.path.join(panels, os.path.splitext(name)[0].replace(os.sep, "_") + ".png"),
+                grid)
+  if csv_path:
+    os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
+    with open(csv_path, "w", newline="", encoding="utf-8") as f:
+      writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+      writer.writeheader()
+      writer.writerows(rows)
+  return {m: {"psnr": float(np.mean(psnrs[m])), **fscores[m].result()} for m in methods}

@@ -42,7 +42,7 @@ import numpy as np
 
 import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
 from lineart_jax.data import layers
-from lineart_jax.data.imageio import IMAGE_EXTENSIONS, ImageError, read_color, write_png
+from lineart_jax.data.imageio import ImageError, read_color, write_png
 from lineart_jax.data.pairs import Pair, pairs_from_root
 
 DEFAULT_STEPS = 300
@@ -200,7 +200,7 @@ def training_config(init: str, packed: str, model_cfg: dict, steps: int, minutes
 
 # -- 6. report ------------------------------------------------------------------
 def _scores(extractor, pairs: list[dict], names: list[str]) -> dict:
-  from lineart_jax.evaluate import score_images
+  from lineart_jax.evaluation import score_images
   return score_images(extractor, pairs, names, max_side=1024)
 
 
