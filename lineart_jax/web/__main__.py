@@ -1,0 +1,5 @@
+import sys
+
+from lineart_jax.web import main
+
+sys.exit(main())
