@@ -5,8 +5,11 @@
 Serves ``lineart_jax/web/static`` (``index.html``, ``app.js``, ``worker.js``,
 ``tiling.js`` and onnxruntime-web's WebAssembly build in ``vendor/``) and the
 model as ``model.onnx`` on 127.0.0.1 only, and prints the URL.  Without
-``--model`` it exports the shipped model to ONNX on first use (float32, as
-``lineart_jax.export`` writes it) and caches it in ``~/.cache/lineart_jax/web``.
+``--model`` it exports the shipped model to ONNX on first use and caches it in
+``~/.cache/lineart_jax/web``, in float16: half the download (8.4 MiB), the same
+speed in the page, and the same output (measured against the float32 export on a
+1000x900 image: at most 1 level apart; on 20 red-panda emotes F@2 0.988 and PSNR
+18.33 dB for both).
 
 The page decodes the image, cuts it into the tiles ``lineart_jax/tiling.py``
 cuts (same tile, margin and seams, so its output equals ``infer --model``'s) and
@@ -36,17 +39,17 @@ TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "applicat
 
 
 def shipped_model_onnx(cache: str = CACHE) -> str:
-  """The shipped model as ONNX, exported once per version of its weights."""
+  """The shipped model as float16 ONNX, exported once per version of its weights."""
   from lineart_jax import pretrained
   weights = os.path.join(pretrained.HERE, pretrained.WEIGHTS_FILE)
   with open(weights, "rb") as f:
     digest = hashlib.sha256(f.read()).hexdigest()[:12]
-  path = os.path.join(cache, f"lineart-{digest}.onnx")
+  path = os.path.join(cache, f"lineart-{digest}-float16.onnx")
   if not os.path.isfile(path):
     from lineart_jax.export import export_model
     print(f"exporting the shipped model to {path} (once)", file=sys.stderr)
     os.makedirs(cache, exist_ok=True)
-    export_model(pretrained.PRETRAINED, path + ".tmp", "onnx")
+    export_model(pretrained.PRETRAINED, path + ".tmp", "onnx", dtype="float16")
     os.replace(path + ".tmp", path)
   return path
 
