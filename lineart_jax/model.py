@@ -144,7 +144,7 @@ class Conv(nn.Module):
   kernel_size: int
   stride: int
   transpose: bool = False
-  deconv_impl: str = "auto"  # CPU gradient forms: see ops.conv_transpose and ops.conv2d
+  deconv_impl: str = "auto"  # see ops.conv_transpose
   use_bias: bool = True
   dtype: Any = jnp.float32
   zero_init: bool = False  # the options' new layers: the network starts as without them
@@ -159,7 +159,7 @@ class Conv(nn.Module):
     if self.transpose:
       y = ops.conv_transpose(x, kernel, self.stride, self.deconv_impl)
     else:
-      y = ops.conv2d(x, kernel, self.stride, self.deconv_impl)
+      y = ops.conv2d(x, kernel, self.stride)
     if self.use_bias:
       y = y + self.param("bias", nn.initializers.zeros, (self.features,),
                          jnp.float32).astype(self.dtype)
@@ -201,7 +201,7 @@ class AutoEncoder(nn.Module):
   # Inference-only form for export: each BatchNorm folded into the convolution
   # before it (``fold_batchnorm`` computes the weights), so no BatchNorm layers.
   batchnorm_folded: bool = False
-  deconv_impl: str = "auto"  # ops.conv_transpose and ops.conv2d impl (phase forms on CPU)
+  deconv_impl: str = "auto"  # transposed convolutions: ops.conv_transpose's impl
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:

@@ -37,66 +37,11 @@ def same_padding(kernel_size: int, stride: int) -> tuple[int, int]:
   return total // 2, total - total // 2
 
 
-def conv2d_reference(x: jax.Array, kernel: jax.Array, stride: int = 1) -> jax.Array:
+def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1) -> jax.Array:
   """'SAME' convolution, kernel ``(kh, kw, in, out)``; H and W divisible by ``stride``."""
   pads = (same_padding(kernel.shape[0], stride), same_padding(kernel.shape[1], stride))
   return lax.conv_general_dilated(
       x, kernel, (stride, stride), pads, dimension_numbers=_DIMS)
-
-
-def conv2d(x: jax.Array, kernel: jax.Array, stride: int = 1, impl: str = "auto") -> jax.Array:
-  """'SAME' convolution, kernel ``(kh, kw, in, out)``; H and W divisible by ``stride``.
-
-  ``impl`` as for ``conv_transpose``: with "phase" (CPU's default) a 5x5 stride-2
-  convolution computes its input gradient as one 3x3 stride-1 convolution and a
-  depth-to-space (``_conv5x5s2``), not XLA's input-dilated convolution, which runs
-  on XLA:CPU's slow generic path (encoder2's input gradient at width 1/2, batch 12:
-  73 -> 38 ms).  The forward pass and the weight gradient are XLA's own.
-  """
-  if (resolve_conv_transpose_impl(impl) == "phase" and stride == 2
-      and kernel.shape[:2] == (5, 5)):
-    return _conv5x5s2(x, kernel)
-  return conv2d_reference(x, kernel, stride)
-
-
-# Input gradient of a 5x5 stride-2 'SAME' convolution (padding 1 before, 2 after):
-# dx[2m + a] = sum over offsets u of dy[m + u - 1] * kernel[_S2_TAPS[a][u]], per axis.
-_S2_TAPS = ((3, 1, None), (4, 2, 0))
-
-
-def _s2_phase_kernel(kernel: jax.Array) -> jax.Array:
-  """(5, 5, in, out) kernel -> (3, 3, out, 4 * in): the four output phases of the
-  input gradient as the channels of one stride-1 convolution of ``dy``."""
-  cin, cout = kernel.shape[2:]
-  zero = jnp.zeros((cin, cout), kernel.dtype)
-  taps = [[jnp.stack([zero if _S2_TAPS[a][u] is None or _S2_TAPS[b][v] is None
-                      else kernel[_S2_TAPS[a][u], _S2_TAPS[b][v]]
-                      for a in (0, 1) for b in (0, 1)])  # (4, in, out)
-           for v in range(3)] for u in range(3)]
-  k = jnp.stack([jnp.stack(row) for row in taps])  # (3, 3, 4, in, out)
-  return k.transpose(0, 1, 4, 2, 3).reshape(3, 3, cout, 4 * cin)
-
-
-@jax.custom_vjp
-def _conv5x5s2(x: jax.Array, kernel: jax.Array) -> jax.Array:
-  return conv2d_reference(x, kernel, 2)
-
-
-def _conv5x5s2_fwd(x, kernel):
-  return conv2d_reference(x, kernel, 2), (x, kernel)
-
-
-def _conv5x5s2_bwd(res, dy):
-  x, kernel = res
-  n, h, w, cin = x.shape
-  z = lax.conv_general_dilated(dy, _s2_phase_kernel(kernel), (1, 1), ((1, 1), (1, 1)),
-                               dimension_numbers=_DIMS)  # (n, h/2, w/2, (a, b, in))
-  dx = z.reshape(n, h // 2, w // 2, 2, 2, cin).transpose(0, 1, 3, 2, 4, 5).reshape(x.shape)
-  dk = jax.vjp(lambda k: conv2d_reference(x, k, 2), kernel)[1](dy)[0]
-  return dx.astype(x.dtype), dk.astype(kernel.dtype)
-
-
-_conv5x5s2.defvjp(_conv5x5s2_fwd, _conv5x5s2_bwd)
 
 
 def conv_transpose_reference(x: jax.Array, kernel: jax.Array, stride: int) -> jax.Array:

@@ -90,22 +90,3 @@ def test_conv_transpose_equals_tensorflow_same(k, stride, h, w):
   for g, g_ref in zip(grads(lambda a, b: ops.conv_transpose(a, b, stride)),
                       grads(lambda a, b: ops.conv_transpose_reference(a, b, stride))):
     np.testing.assert_allclose(g, g_ref, atol=1e-4)
-
-
-@pytest.mark.parametrize("h,w,cin", [(8, 12, 3), (2, 2, 5), (16, 8, 4)])
-def test_stride2_conv_phase_gradient_equals_xla(h, w, cin):
-  """The 5x5 stride-2 convolution's phase-form input gradient (CPU) equals XLA's
-  autodiff of the same convolution; its output and weight gradient are XLA's."""
-  keys = jax.random.split(jax.random.key(3), 3)
-  x = jax.random.normal(keys[0], (2, h, w, cin))
-  kernel = jax.random.normal(keys[1], (5, 5, cin, 6))
-  ref = ops.conv2d_reference(x, kernel, 2)
-  np.testing.assert_array_equal(ops.conv2d(x, kernel, 2, "phase"), ref)
-  cot = jax.random.normal(keys[2], ref.shape)
-
-  def grads(fn):
-    return jax.grad(lambda a, b: jnp.sum(fn(a, b) * cot), argnums=(0, 1))(x, kernel)
-
-  for g, g_ref in zip(grads(lambda a, b: ops.conv2d(a, b, 2, "phase")),
-                      grads(lambda a, b: ops.conv2d_reference(a, b, 2))):
-    np.testing.assert_allclose(g, g_ref, atol=1e-4, rtol=1e-5)
