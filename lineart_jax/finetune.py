@@ -199,18 +199,19 @@ def training_config(init: str, packed: str, model_cfg: dict, steps: int, minutes
 
 
 # -- 6. report ------------------------------------------------------------------
-def _scores(extractor, pairs: list[dict], names: list[str]) -> dict:
-  from lineart_jax.evaluation import score_images
-  return score_images(extractor, pairs, names, max_side=1024)
+def _predict(extractor, pairs: list[dict]) -> list[np.ndarray]:
+  """Whole-image line art, as ``evaluate --data`` extracts it (max side 1024)."""
+  from lineart_jax.infer import extract
+  return [extract(pair["color"], extractor, 1024) for pair in pairs]
 
 
 def _panel_rows(pairs, before, after, height: int = 192) -> np.ndarray:
+  """color | before | after | truth per pair (predictions given), ``height`` px rows."""
   from lineart_jax.evaluation import gray_rgb
-  from lineart_jax.infer import extract
   rows = []
-  for pair in pairs:
+  for pair, pred_before, pred_after in zip(pairs, before, after):
     color = pair["color"]
-    cells = [color, gray_rgb(extract(color, before, 1024)), gray_rgb(extract(color, after, 1024)),
+    cells = [color, gray_rgb(pred_before), gray_rgb(pred_after),
              gray_rgb(pair["line"].astype(np.float32) / 255.0)]
     scale = height / color.shape[0]
     size = (max(1, round(color.shape[1] * scale)), height)
@@ -225,30 +226,31 @@ def _panel_rows(pairs, before, after, height: int = 192) -> np.ndarray:
 def report(out: str, init: str, weights: str, held_pairs: list[Pair], summary: dict,
            synthetic_pairs: int = SYNTHETIC_PAIRS) -> dict:
   """Scores before/after on the held-out drawings and on synthetic validation pairs;
-  writes ``report.md``, ``report.json`` and ``report.png``."""
+  writes ``report.md``, ``report.json`` and ``report.png``.  Each model extracts
+  each image once; the scores and the panels share those predictions."""
   from lineart_jax.data.imageio import read_line
   from lineart_jax.data.synthetic import make_pair
+  from lineart_jax.evaluation import BASELINES, score
   from lineart_jax.infer import NetworkExtractor
   from lineart_jax.trainer import VALIDATION_SEED_OFFSET
 
-  before = NetworkExtractor.from_weights(init)
-  after = NetworkExtractor.from_weights(weights)
+  extractors = {"before": NetworkExtractor.from_weights(init),
+                "after": NetworkExtractor.from_weights(weights)}
   names = [os.path.basename(p.color) for p in held_pairs]
   held = [{"color": read_color(p.color), "line": read_line(p.line)} for p in held_pairs]
   synthetic = []
   for i in range(synthetic_pairs):
     color, line = make_pair(VALIDATION_SEED_OFFSET, i, SYNTHETIC_SIZE)
     synthetic.append({"color": color, "line": line})
-  syn_names = [f"synthetic_{i}" for i in range(synthetic_pairs)]
-  scores = {
-      "held_out": {"before": _scores(before, held, names)["model"],
-                   "after": _scores(after, held, names)},
-      "synthetic": {"before": _scores(before, synthetic, syn_names)["model"],
-                    "after": _scores(after, synthetic, syn_names)["model"]},
-  }
-  opencv = scores["held_out"]["after"]["opencv"]
-  scores["held_out"]["after"] = scores["held_out"]["after"]["model"]
-  write_png(os.path.join(out, "report.png"), _panel_rows(held, before, after))
+  targets = {part: [p["line"].astype(np.float32) / 255.0 for p in pairs]
+             for part, pairs in (("held_out", held), ("synthetic", synthetic))}
+  preds = {part: {when: _predict(e, pairs) for when, e in extractors.items()}
+           for part, pairs in (("held_out", held), ("synthetic", synthetic))}
+  scores = {part: {when: score(preds[part][when], targets[part]) for when in extractors}
+            for part in preds}
+  opencv = score([BASELINES["opencv"](p["color"]) for p in held], targets["held_out"])
+  write_png(os.path.join(out, "report.png"),
+            _panel_rows(held, preds["held_out"]["before"], preds["held_out"]["after"]))
   with open(os.path.join(out, "report.json"), "w", encoding="utf-8") as f:
     json.dump({**summary, "scores": scores, "opencv_held_out": opencv}, f, indent=2)
     f.write("\n")
