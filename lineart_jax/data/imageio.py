@@ -65,7 +65,7 @@ def _webp_size(b: bytes) -> tuple[int, int] | None:
   return None
 
 
-def _header_size(path: str, data: np.ndarray) -> tuple[int, int] | None:
+def _header_size(data: np.ndarray) -> tuple[int, int] | None:
   """(H, W) read from a PNG, BMP, JPEG or WebP header, so that a decompression
   bomb is refused before the decoder allocates anything.  Other formats (and
   headers this cannot parse) are checked right after decoding."""
@@ -83,27 +83,36 @@ def _header_size(path: str, data: np.ndarray) -> tuple[int, int] | None:
 
 
 def _decode(path: str, max_pixels: int | None) -> np.ndarray:
-  max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
   try:
     data = np.fromfile(path, np.uint8)
   except OSError as e:
     raise ImageError(f"{path}: cannot read file ({e.strerror or e})") from e
+  return decode_bytes(data, path, max_pixels)
+
+
+def decode_bytes(data: np.ndarray, where: str, max_pixels: int | None = None,
+                 limit_name: str = "LINEART_MAX_PIXELS") -> np.ndarray:
+  """OpenCV's decode (gray/BGR/BGRA, 8-bit) of an encoded image held in memory,
+  refused before decoding when its header declares more than ``max_pixels``
+  (default ``MAX_PIXELS``).  ``where`` names it in errors (a file, or a member of
+  an archive); ``limit_name`` is the setting that raises the limit."""
+  max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
   if data.size == 0:
-    raise ImageError(f"{path}: empty file")
-  size = _header_size(path, data)
+    raise ImageError(f"{where}: empty file")
+  size = _header_size(data)
   if size is not None and size[0] * size[1] > max_pixels:
-    raise ImageError(f"{path}: {size[1]}x{size[0]} = {size[0] * size[1]:,} pixels exceeds "
-                     f"the limit of {max_pixels:,} (LINEART_MAX_PIXELS)")
+    raise ImageError(f"{where}: {size[1]}x{size[0]} = {size[0] * size[1]:,} pixels exceeds "
+                     f"the limit of {max_pixels:,} ({limit_name})")
   img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
   if img is None:
-    raise ImageError(f"{path}: not a decodable image (truncated or unsupported format)")
+    raise ImageError(f"{where}: not a decodable image (truncated or unsupported format)")
   if img.shape[0] * img.shape[1] > max_pixels:
-    raise ImageError(f"{path}: {img.shape[1]}x{img.shape[0]} exceeds the limit of "
-                     f"{max_pixels:,} pixels (LINEART_MAX_PIXELS)")
+    raise ImageError(f"{where}: {img.shape[1]}x{img.shape[0]} exceeds the limit of "
+                     f"{max_pixels:,} pixels ({limit_name})")
   if img.dtype == np.uint16:
     img = (img.astype(np.uint32) * 255 // 65535).astype(np.uint8)
   elif img.dtype != np.uint8:
-    raise ImageError(f"{path}: unsupported pixel type {img.dtype}")
+    raise ImageError(f"{where}: unsupported pixel type {img.dtype}")
   return img
 
 

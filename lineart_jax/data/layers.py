@@ -46,7 +46,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from lineart_jax.data.imageio import ImageError, write_png
+from lineart_jax.data.imageio import ImageError, decode_bytes, write_png
 
 DEFAULT_LINE_LAYERS = r"^\s*(line ?art|line-art|lines?|inks?|outlines?|線画|主線)(\s*\d+)?\s*$"
 EXTENSIONS = (".ora", ".psd", ".psb", ".kra")
@@ -163,23 +163,20 @@ def line_art(doc: Document, select) -> tuple[np.ndarray, int]:
 
 
 # -- readers --------------------------------------------------------------------
-def _png_size(data: bytes) -> tuple[int, int] | None:
-  """(W, H) from a PNG's IHDR, or None if ``data`` is not a PNG."""
-  if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-  return None
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _png_rgba(data: bytes, where: str, limits: Limits = Limits()) -> np.ndarray:
-  size = _png_size(data)
-  if size is None:
+  """Straight-alpha RGBA uint8 of a layer PNG, through the image loader's guard
+  (``imageio.decode_bytes``: refused from its header when over ``--max-pixels``).
+  Only PNGs, whose header that guard always reads, are decoded."""
+  if data[:8] != PNG_SIGNATURE:
     raise LayeredFileError(f"{where}: not a PNG")
-  limits.check_pixels(where, "the image", *size)
-  img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-  if img is None:
-    raise LayeredFileError(f"{where}: not a decodable PNG")
-  if img.dtype == np.uint16:
-    img = (img.astype(np.uint32) * 255 // 65535).astype(np.uint8)
+  try:
+    img = decode_bytes(np.frombuffer(data, np.uint8), where, limits.max_pixels,
+                       "--max-pixels")
+  except ImageError as e:
+    raise LayeredFileError(str(e)) from e
   if img.ndim == 2:
     img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGRA)
   elif img.shape[2] == 3:
