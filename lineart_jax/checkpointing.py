@@ -158,9 +158,9 @@ class Checkpointer:
         "command again to resume.") from error
 
   def restore_newest_readable(self, state: Any, stream: TrainStream | None,
-                              strict: bool = False) -> tuple[Any, bool, int]:
-    """``restore`` from the newest checkpoint that reads back; (state, whether
-    Grain's state was used, its step).
+                              strict: bool = False) -> tuple[Any, bool]:
+    """``restore`` from the newest checkpoint that reads back: (state, whether
+    Grain's state was used).
 
     A newer checkpoint that cannot be read (truncated or damaged files: a crash
     of the storage, a copy cut short) is reported in one warning line and set
@@ -182,7 +182,7 @@ class Checkpointer:
         continue
       for bad in unreadable:
         self._set_aside(bad)
-      return restored, data_restored, step
+      return restored, data_restored
     raise UnreadableCheckpointError(
         f"no checkpoint in {self.directory} can be read (steps {unreadable}); move the folder "
         "away to start over")

@@ -164,7 +164,8 @@ def split_by_drawing(pairs: list[Pair], fraction: float, seed: int, minimum: int
   if len(held) >= len(pairs):
     raise FinetuneError(f"{len(pairs)} pairs in {len(groups)} drawings: too few to hold "
                         f"{goal} out and train on the rest")
-  train = [i for i in range(len(pairs)) if i not in set(held)]
+  held_set = set(held)
+  train = [i for i in range(len(pairs)) if i not in held_set]
   return train, sorted(held), groups
 
 

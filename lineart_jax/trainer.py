@@ -233,8 +233,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), model_config(config),
                       max_to_keep=config.keep_checkpoints)
   if ckpt.latest_step() is not None:
-    state, data_restored, _ = ckpt.restore_newest_readable(state, train_iter,
-                                                           strict=config.resume_strict)
+    state, data_restored = ckpt.restore_newest_readable(state, train_iter,
+                                                        strict=config.resume_strict)
     logging.info("resumed from %s at step %d (data position %s)", ckpt.directory,
                  int(jax.device_get(state.step)),
                  "restored from Grain's state" if data_restored else "recomputed from the step")
