@@ -85,19 +85,11 @@ def collect_pairs(sources: list[str], out: str, line_layers: str = layers.DEFAUL
     files = layers.find_files([src])
     if not files and os.path.isdir(src):
       skipped.append(f"{src}: no layered files (.ora, .kra, .psd) and no color/ + line/ folders")
-    for path in files:
-      if not os.path.isfile(path):
-        skipped.append(f"{path}: no such file")
-        continue
-      try:
-        color, line = layers.make_pair(path, line_layers)
-      except (layers.LayeredFileError, ImageError, OSError) as e:
-        skipped.append(str(e))
-        continue
-      name = unique(os.path.splitext(os.path.basename(path))[0])
-      write_png(os.path.join(out, "color", name + ".png"), color)
-      write_png(os.path.join(out, "line", name + ".png"), line)
-      made += 1
+    skipped += [f"{path}: no such file" for path in files if not os.path.isfile(path)]
+    n, errors = layers.convert([f for f in files if os.path.isfile(f)], out, line_layers,
+                               name=lambda path: unique(os.path.splitext(
+                                   os.path.basename(path))[0]))
+    made, skipped = made + n, skipped + errors
   return made, skipped
 
 

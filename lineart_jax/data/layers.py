@@ -500,6 +500,25 @@ def make_pair(path: str, line_layers: str = DEFAULT_LINE_LAYERS, exclude: str | 
   return over_white(doc.merged), line
 
 
+def convert(files: list[str], out: str, line_layers: str = DEFAULT_LINE_LAYERS,
+            exclude: str | None = None, limits: Limits = Limits(),
+            name: Callable[[str], str] | None = None) -> tuple[int, list[str]]:
+  """Writes ``out/color/<name>.png`` and ``out/line/<name>.png`` for each layered
+  file: (pairs made, one message per file skipped).  ``name(path)`` is called for
+  each file that gives a pair (default: the file's name without extension)."""
+  made, skipped = 0, []
+  for path in files:
+    try:
+      color, line = make_pair(path, line_layers, exclude, limits)
+      stem = name(path) if name else os.path.splitext(os.path.basename(path))[0]
+      write_png(os.path.join(out, "color", stem + ".png"), color)
+      write_png(os.path.join(out, "line", stem + ".png"), line)
+      made += 1
+    except (LayeredFileError, ImageError, OSError) as e:
+      skipped.append(str(e))
+  return made, skipped
+
+
 def find_files(sources: list[str]) -> list[str]:
   files = []
   for src in sources:
@@ -537,17 +556,11 @@ def main(argv=None) -> int:
       re.compile(regex or "")
     except re.error as e:
       p.error(f"bad regex {regex!r}: {e}")
-  made, skipped = 0, 0
-  for path in find_files(args.sources):
-    name = os.path.splitext(os.path.basename(path))[0]
-    try:
-      color, line = make_pair(path, args.line_layers, args.exclude, limits)
-      write_png(os.path.join(args.out, "color", name + ".png"), color)
-      write_png(os.path.join(args.out, "line", name + ".png"), line)
-      made += 1
-    except (LayeredFileError, ImageError, OSError) as e:
-      print(f"skipped: {e}", file=sys.stderr)
-      skipped += 1
+  made, skipped = convert(find_files(args.sources), args.out, args.line_layers, args.exclude,
+                          limits)
+  for message in skipped:
+    print(f"skipped: {message}", file=sys.stderr)
+  skipped = len(skipped)
   print(f"{made} pairs made in {args.out}, {skipped} files skipped")
   return 0 if made and not skipped else 1
 
