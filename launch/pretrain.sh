@@ -16,14 +16,22 @@
 # Every pair set comes from this tree's generator (lineart_jax/data/synthetic.py).  A
 # step whose output exists is skipped and training resumes, so rerunning continues an
 # interrupted recipe.  INIT=WEIGHTS skips stage 1 and starts stage 2 from WEIGHTS
-# ('pretrained', a run or a shipped-format folder).  RUNS/shipped/lineart.json records
-# this command (then the calibration it ran) and, in its notes, the commit.
+# ('pretrained', a run or a shipped-format folder).  STYLES=1 draws stage 2's line art in
+# a random line style per pair (synthetic --styles, into RUNS/data_stage2_styles) for a
+# model with a style input; CONFIG=FILE replaces stage 2's config.  The style model:
+#   INIT=pretrained STYLES=1 CONFIG=configs/style_finetune.py launch/pretrain.sh runs/style
+# RUNS/shipped/lineart.json records this command (then the calibration it ran) and, in
+# its notes, the commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=runs/recipe
 if [[ $# -gt 0 && $1 != --* ]]; then RUNS=$1; shift; fi
 INIT=${INIT:-}
+STYLES=${STYLES:-}
+CONFIG=${CONFIG:-configs/pretrained_finetune.py}
 command="launch/pretrain.sh $RUNS $*"
+[[ $CONFIG != configs/pretrained_finetune.py ]] && command="CONFIG=$CONFIG $command"
+[[ -n $STYLES ]] && command="STYLES=$STYLES $command"
 [[ -n $INIT ]] && command="INIT=$INIT $command"
 WORKERS=${WORKERS:-$(nproc)}
 mkdir -p "$RUNS"
@@ -44,9 +52,15 @@ if [[ -z $INIT ]]; then
     --config.data.root="$RUNS/data_stage1_packed"
   INIT=$RUNS/stage1
 fi
-pairs "$RUNS/data_stage2" 2000 7 --spread 0.35
-python -m lineart_jax.train --config=configs/pretrained_finetune.py --workdir="$RUNS/stage2" \
-  --config.init_from="$INIT" --config.data.root="$RUNS/data_stage2_packed" "$@"
+DATA2=$RUNS/data_stage2
+if [[ -n $STYLES ]]; then
+  DATA2=$RUNS/data_stage2_styles
+  pairs "$DATA2" 2000 7 --spread 0.35 --styles
+else
+  pairs "$DATA2" 2000 7 --spread 0.35
+fi
+python -m lineart_jax.train --config="$CONFIG" --workdir="$RUNS/stage2" \
+  --config.init_from="$INIT" --config.data.root="${DATA2}_packed" "$@"
 python -m lineart_jax.calibrate "$RUNS/stage2" --out "$RUNS/shipped" --pairs 30 --size 384 \
   --seed 2027 --command "$command" \
   --notes "launch/pretrain.sh at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"

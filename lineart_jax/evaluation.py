@@ -93,15 +93,20 @@ def compare_with_opencv(predict: Callable[[np.ndarray], np.ndarray],
   """Scores the model and the OpenCV method on the same pairs.
 
   ``predict`` maps uint8 RGB (B, H, W, 3) to (B, H, W) floats in [0, 1];
-  ``pairs`` hold uint8 ``color`` (H, W, 3) and ``line`` (H, W, 1).  Returns the
-  scores and the model's predictions.
+  ``pairs`` hold uint8 ``color`` (H, W, 3) and ``line`` (H, W, 1), and pairs of a
+  style model ``style`` (style_dims,), which ``predict`` then gets as its second
+  argument.  Returns the scores and the model's predictions.
   """
   targets = [p["line"][..., 0].astype(np.float32) / 255.0 for p in pairs]
   preds: list[np.ndarray] = []
   for i in range(0, len(pairs), batch_size):
     chunk = pairs[i:i + batch_size]
     colors = np.stack([p["color"] for p in chunk])
-    preds.extend(np.asarray(predict(colors), np.float32))
+    if "style" in chunk[0]:
+      preds.extend(np.asarray(predict(colors, np.stack([p["style"] for p in chunk])),
+                              np.float32))
+    else:
+      preds.extend(np.asarray(predict(colors), np.float32))
   classic = [opencv_lines(p["color"]) for p in pairs]
   return {"model": score(preds, targets), "opencv": score(classic, targets)}, preds
 

@@ -18,7 +18,18 @@ Two options extend it, both off by default (the seed network, exactly):
   activations of the same scale, so the decoder need not rebuild every line from
   1/8-resolution features.
 
-Every new layer starts at zero, so a network with either option computes exactly
+A third, ``style_dims=5``, gives the network a line-style input
+(``lineart_jax.style``: line weight, detail, tone, solid blacks), a vector per
+image of offsets from the default style.  It modulates every BatchNorm layer's
+output, FiLM-style: ``y * (1 + gamma(s)) + beta(s)`` before the ReLU, with
+``gamma`` and ``beta`` bias-free linear maps of the style ``s`` (``<bn>_style``).
+FiLM rather than constant input channels: a style must change what the decoder
+draws (weight, tone) as much as what the encoder sees, and an input channel
+reaches the decoder only through every layer between; the maps being linear and
+bias-free, the default style (zero) leaves every layer exactly as without them,
+at initialisation and after training.
+
+Every new layer starts at zero, so a network with any option computes exactly
 what the seed network with the same weights computes: a fine-tune from the shipped
 (seed) weights starts from the shipped model (``extend_variables``).
 """
@@ -32,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lineart_jax import ops
+from lineart_jax import ops, style
 
 # Downsampling factor of the encoder: three stride-2 layers.
 STRIDE_PRODUCT = 8
@@ -78,6 +89,8 @@ SKIPS: tuple[tuple[str, str, str, int], ...] = (
 # edges > 0: the edge maps' zero-initialised convolution, summed with encoder1's
 # before encoder1's BatchNorm (so folding that BatchNorm scales both).
 EDGE_LAYER, EDGE_TARGET = "encoder1_edges", "encoder1"
+# style_dims > 0: each BatchNorm layer's FiLM map is named <bn name> + this.
+STYLE_SUFFIX = "_style"
 # Edge maps widen the receptive radius by their widest window's radius: at most
 # 88 + 4 <= tiling.MARGIN (96), so tiled inference stays exact.
 MAX_EDGE_SCALES = 4
@@ -99,37 +112,44 @@ def edge_maps(x: jax.Array, scales: int) -> jax.Array:
   return jnp.concatenate(maps, axis=-1)
 
 
-def check_options(arch: str, edges: int) -> None:
+def check_options(arch: str, edges: int, style_dims: int = 0) -> None:
   if arch not in ARCHS:
     raise ValueError(f"model arch {arch!r} is not one of {ARCHS}")
   if not 0 <= int(edges) <= MAX_EDGE_SCALES or int(edges) != edges:
     raise ValueError(f"model edges={edges}: must be an integer from 0 (off) to {MAX_EDGE_SCALES}")
+  if style_dims not in (0, style.DIMS):
+    raise ValueError(f"model style_dims={style_dims}: must be 0 (no style input) or "
+                     f"{style.DIMS} ({', '.join(style.ENTRIES)})")
 
 
 def normalize_config(cfg: dict) -> dict:
   """A model config (checkpoint, shipped weights, ``trainer.model_config``) with
-  every field: configs written before ``arch``/``edges`` existed are the seed
-  network without edge maps."""
+  every field: configs written before ``arch``/``edges``/``style_dims`` existed
+  are the seed network without edge maps or style input."""
   out = {"width": float(cfg["width"]), "arch": str(cfg.get("arch", "seed")),
-         "edges": int(cfg.get("edges", 0))}
-  check_options(out["arch"], out["edges"])
+         "edges": int(cfg.get("edges", 0)), "style_dims": int(cfg.get("style_dims", 0))}
+  check_options(out["arch"], out["edges"], out["style_dims"])
   return out
 
 
 def from_config(cfg: dict, **kwargs) -> "AutoEncoder":
   """The ``AutoEncoder`` a model config describes (``kwargs``: dtype, export forms...)."""
   cfg = normalize_config(cfg)
-  return AutoEncoder(width=cfg["width"], arch=cfg["arch"], edges=cfg["edges"], **kwargs)
+  return AutoEncoder(width=cfg["width"], arch=cfg["arch"], edges=cfg["edges"],
+                     style_dims=cfg["style_dims"], **kwargs)
 
 
 def describe(cfg: dict) -> str:
-  """'width 0.5' for the seed network, 'width 0.5, arch skip, 2 edge maps' otherwise."""
+  """'width 0.5' for the seed network, 'width 0.5, arch skip, 2 edge maps, style
+  input' otherwise."""
   cfg = normalize_config(cfg)
   parts = [f"width {cfg['width']:g}"]
   if cfg["arch"] != "seed":
     parts.append(f"arch {cfg['arch']}")
   if cfg["edges"]:
     parts.append(f"{cfg['edges']} edge map{'s' if cfg['edges'] > 1 else ''}")
+  if cfg["style_dims"]:
+    parts.append("style input")
   return ", ".join(parts)
 
 
@@ -188,10 +208,13 @@ class AutoEncoder(nn.Module):
     bn_momentum: decay of BatchNorm's running averages.
     arch: "seed" (the seed's layers) or "skip" (plus ``SKIPS``).
     edges: number of edge-map scales fed beside RGB (0 = none).
+    style_dims: 0, or ``style.DIMS`` for a style input (FiLM of every BatchNorm
+      layer; ``__call__``'s ``style``, default the default style).
   """
   width: float = 1.0
   arch: str = "seed"
   edges: int = 0
+  style_dims: int = 0
   dtype: Any = jnp.float32
   bn_axis_name: str | None = None
   bn_momentum: float = 0.99
@@ -204,11 +227,18 @@ class AutoEncoder(nn.Module):
   deconv_impl: str = "auto"  # transposed convolutions: ops.conv_transpose's impl
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool, style: jax.Array | None = None) -> jax.Array:
+    """``style``: (N, style_dims) or (style_dims,) offsets from the default style
+    (``lineart_jax.style.Style.vector``); None = the default style."""
     if x.ndim != 4 or x.shape[-1] != 3:
       raise ValueError(f"AutoEncoder expects (N, H, W, 3) RGB input, got shape {x.shape}")
-    check_options(self.arch, self.edges)
+    check_options(self.arch, self.edges, self.style_dims)
     n, h, w, _ = x.shape
+    if style is not None and not self.style_dims:
+      raise ValueError("this model has no style input (style_dims=0)")
+    if self.style_dims:
+      style = (jnp.zeros((n, self.style_dims), jnp.float32) if style is None
+               else jnp.broadcast_to(jnp.asarray(style, jnp.float32), (n, self.style_dims)))
     ph, pw = (-h % STRIDE_PRODUCT, -w % STRIDE_PRODUCT) if self.pad_to_stride else (0, 0)
     if ph or pw:
       x = jnp.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
@@ -227,15 +257,19 @@ class AutoEncoder(nn.Module):
       if name == EDGE_TARGET and edges is not None:
         x = x + Conv(features, k, stride, use_bias=False, dtype=self.dtype, zero_init=True,
                      name=EDGE_LAYER)(edges)
-      if bn_name is not None and self.batchnorm_folded:
-        x = nn.relu(x)
-      elif bn_name is not None:
+      if bn_name is not None and not self.batchnorm_folded:
         # Two-pass variance, E[(x - mean)^2], as TensorFlow's moments: flax's default
         # E[x^2] - mean^2 cancels catastrophically in float32 where |mean| >> std, which
         # made gradients depend on the reduction order by up to 10% (see tests).
         x = nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum,
                          axis_name=self.bn_axis_name if train else None,
                          use_fast_variance=False, dtype=self.dtype, name=bn_name)(x)
+      if bn_name is not None:
+        if self.style_dims:
+          film = nn.Dense(2 * features, use_bias=False, kernel_init=nn.initializers.zeros,
+                          name=bn_name + STYLE_SUFFIX)(style)
+          gamma, beta = jnp.split(film.astype(self.dtype)[:, None, None, :], 2, axis=-1)
+          x = x * (1 + gamma) + beta
         x = nn.relu(x)
       if name in sources:
         saved[name] = x
@@ -268,7 +302,8 @@ def fold_batchnorm(variables: dict, eps: float = 1e-5) -> dict:
   convolution is the convolution with its kernel's output channels multiplied by
   ``s = scale / sqrt(var + eps)`` and the bias ``bias - mean * s``."""
   params, stats = variables["params"], variables["batch_stats"]
-  folded = {name: dict(params[name]) for name, _, _, _ in SKIPS if name in params}
+  folded = {name: dict(params[name]) for name in params
+            if name in {n for n, _, _, _ in SKIPS} or name.endswith(STYLE_SUFFIX)}
   for name, kind, _, _, _, bn_name in LAYERS:
     layer = dict(params[name])
     if bn_name is not None:
@@ -318,7 +353,9 @@ def extend_variables(fresh: dict, saved: dict) -> tuple[dict, list[str]]:
   return merged, sorted({n.split("/")[1] for n in new})
 
 
-def predict_lines(model: AutoEncoder, variables: dict, rgb: jax.Array) -> jax.Array:
-  """Inference: uint8 RGB (B, H, W, 3) -> line art (B, H, W) float in (0, 1)."""
+def predict_lines(model: AutoEncoder, variables: dict, rgb: jax.Array,
+                  style: jax.Array | None = None) -> jax.Array:
+  """Inference: uint8 RGB (B, H, W, 3) -> line art (B, H, W) float in (0, 1);
+  ``style`` for a model with a style input (None: the default style)."""
   x = rgb.astype(jnp.float32) / 255.0
-  return model.apply(variables, x, train=False)[..., 0]
+  return model.apply(variables, x, train=False, style=style)[..., 0]

@@ -98,7 +98,7 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
   """Returns ``step(state, batch) -> (state, metrics)``, compiled, state donated.
 
   ``batch`` holds ``color`` (B, H, W, 3) and ``line`` (B, H, W, 1), uint8 or float
-  in [0, 1], sharded along ``data`` (see ``sharding.global_batch``).  Metrics:
+  in [0, 1] (and ``style`` (B, style_dims) for a model with a style input), sharded along ``data`` (see ``sharding.global_batch``).  Metrics:
   ``loss`` (mean over the global batch of the per-image weighted squared error),
   ``grad_norm``, ``learning_rate`` and ``finite`` (1 when the loss, the gradients
   and the updated parameters are all finite, else 0: a finite loss can come with
@@ -116,7 +116,7 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
     def loss_fn(params):
       output, updates = model.apply(
           {"params": params, "batch_stats": state.batch_stats}, color, train=True,
-          mutable=["batch_stats"])
+          style=batch.get("style"), mutable=["batch_stats"])
       return losses.per_image_loss(output, line, weights).mean(), updates["batch_stats"]
 
     params = jax.lax.pcast(state.params, DATA_AXIS, to="varying")

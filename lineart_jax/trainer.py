@@ -107,15 +107,17 @@ def init_from(state, config, optimizer, mesh):
   saved_model, wanted = normalize_config(saved_model), model_config(config)
   extendable = (saved_model["width"] == wanted["width"]
                 and saved_model["arch"] in ("seed", wanted["arch"])
-                and saved_model["edges"] in (0, wanted["edges"]))
+                and saved_model["edges"] in (0, wanted["edges"])
+                and saved_model["style_dims"] in (0, wanted["style_dims"]))
   if not extendable:
     hint = (f"--config.model.width={saved_model['width']}"
             if saved_model["width"] != wanted["width"] else
-            f"--config.model.arch={saved_model['arch']} --config.model.edges={saved_model['edges']}")
+            f"--config.model.arch={saved_model['arch']} --config.model.edges={saved_model['edges']}"
+            f" --config.model.style_dims={saved_model['style_dims']}")
     raise IncompatibleCheckpointError(
         f"init_from={config.init_from!r}: {what} is model {saved_model}, but the config "
-        f"asks for {wanted}; set {hint} (edge maps and skips may be added to seed weights: "
-        "their layers start at zero)")
+        f"asks for {wanted}; set {hint} (edge maps, skips and a style input may be added "
+        "to seed weights: their layers start at zero)")
   # The state is replicated: this process's first shard is the whole array (also
   # under jax.distributed, where np.asarray of a global array would fail).
   fresh = jax.tree.map(lambda a: np.asarray(a.addressable_data(0)),
@@ -135,31 +137,36 @@ def init_from(state, config, optimizer, mesh):
 
 def data_sources(config):
   """(training source, training indices or None, validation pairs)."""
-  d = config.data
-  source = pipeline.open_source(d.root, config.seed, d.synthetic_size)
+  d, style_dims = config.data, model_config(config)["style_dims"]
+  source = pipeline.open_source(d.root, config.seed, d.synthetic_size, styles=bool(style_dims))
   if isinstance(source, SyntheticSource):
-    val_source = SyntheticSource(config.seed + VALIDATION_SEED_OFFSET, d.synthetic_size)
+    val_source = SyntheticSource(config.seed + VALIDATION_SEED_OFFSET, d.synthetic_size,
+                                 styles=bool(style_dims))
     val = [val_source[i] for i in range(d.val_count)]
-    return source, None, [pipeline.center_crop(p, config.eval_size) for p in val]
+    return source, None, [pipeline.center_crop(p, config.eval_size, style_dims) for p in val]
   train_idx, val_idx = pipeline.split_indices(len(source), d.val_count, config.seed)
-  val = [pipeline.center_crop(source[int(i)], config.eval_size) for i in val_idx]
+  val = [pipeline.center_crop(source[int(i)], config.eval_size, style_dims) for i in val_idx]
   return source, train_idx, val
 
 
 def make_predict(model: AutoEncoder, mesh):
-  """uint8 RGB batch -> (B, H, W) float predictions, with replicated variables."""
+  """(uint8 RGB batch, style batch or None) -> (B, H, W) float predictions, with
+  replicated variables."""
   apply = jax.jit(functools.partial(predict_lines, model),
                   out_shardings=sharding.replicated(mesh))
 
-  def predict(variables, colors: np.ndarray) -> np.ndarray:
+  def predict(variables, colors: np.ndarray, style: np.ndarray | None = None) -> np.ndarray:
     x = sharding.replicate(colors, mesh)
-    return np.asarray(jax.device_get(apply(variables, x)))
+    s = None if style is None else sharding.replicate(style, mesh)
+    return np.asarray(jax.device_get(apply(variables, x, s)))
   return predict
 
 
 def run_evaluation(predict, state, val_pairs, workdir, step, writer, is_main) -> dict:
+  """Scores on the validation pairs, each in its own style (a style model's)."""
   variables = {"params": state.params, "batch_stats": state.batch_stats}
-  scores, preds = evaluation.compare_with_opencv(lambda c: predict(variables, c), val_pairs)
+  scores, preds = evaluation.compare_with_opencv(
+      lambda c, s=None: predict(variables, c, s), val_pairs)
   logging.info("evaluation at step %d on %d pairs:\n%s", step, len(val_pairs),
                evaluation.format_comparison(scores))
   if is_main:
@@ -222,7 +229,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
   source, train_idx, val_pairs = data_sources(config)
   augment = pipeline.Augment(crop=config.data.crop, flips=config.data.flips,
                              hue=config.data.hue, min_scale=config.data.min_scale,
-                             max_scale=config.data.max_scale)
+                             max_scale=config.data.max_scale,
+                             style_dims=model_config(config)["style_dims"])
 
   train_iter = pipeline.TrainStream(
       lambda start_batch: pipeline.make_dataset(

@@ -3,7 +3,8 @@
 Decoding a ~1000x1000 PNG costs ~20-40 ms; a 128x128 crop of it is all the step
 uses.  ``prepare`` decodes every validated pair once and stores it raw, as
 (H, W, 4) uint8 (R, G, B, line) rows, one pair after another in ``pairs.u8``,
-with an ``index.json`` of offsets and sizes.  The loader memory-maps that file:
+with an ``index.json`` of offsets and sizes (and each styled pair's style vector,
+``lineart_jax.style``).  The loader memory-maps that file:
 a crop touches only the 128 rows it needs (128 x 512 contiguous bytes each), no
 decoding, and the OS page cache keeps hot pairs in memory.  Raw storage costs
 4 bytes a pixel (a 1000x1000 pair is 4 MB) for that speed.
@@ -65,6 +66,8 @@ def pack(pairs: list[Pair], out: str, show_progress: bool = True,
       f.write(rows.tobytes())
       entries.append({"offset": offset, "height": int(line.shape[0]),
                       "width": int(line.shape[1]), "color": pair.color, "line": pair.line})
+      if pair.style is not None:
+        entries[-1]["style"] = pair.style.vector().tolist()
       offset += rows.nbytes
   tmp_index = os.path.join(out, INDEX + ".tmp")
   with open(tmp_index, "w") as f:
@@ -133,7 +136,10 @@ class PackedSource:
     e = self.entries[int(index)]
     h, w = e["height"], e["width"]
     rows = self._data[e["offset"]:e["offset"] + h * w * 4].reshape(h, w, 4)
-    return {"color": rows[..., :3], "line": rows[..., 3]}
+    out = {"color": rows[..., :3], "line": rows[..., 3]}
+    if "style" in e:
+      out["style"] = np.asarray(e["style"], np.float32)
+    return out
 
   def name(self, index: int) -> str:
     """The file name of the pair's color image (for reports)."""

@@ -8,6 +8,11 @@ Layout of a dataset root::
 Extensions may differ between the two (PNG, JPEG, WebP, BMP).  A manifest is a
 text file with one ``color<TAB>line`` pair per line (relative paths are relative
 to the manifest's folder; ``#`` starts a comment).
+
+A root may also hold ``style.tsv`` (``synthetic --styles`` writes it): the line
+style of each pair's line art (``lineart_jax.style``), one
+``<rel>/<stem><TAB>line_weight<TAB>detail<TAB>tone<TAB>blacks`` row per pair; pairs
+it does not list are in the default style.
 """
 
 from __future__ import annotations
@@ -16,12 +21,47 @@ import dataclasses
 import os
 
 from lineart_jax.data.imageio import IMAGE_EXTENSIONS
+from lineart_jax.style import Style
+
+STYLES = "style.tsv"
 
 
 @dataclasses.dataclass(frozen=True)
 class Pair:
   color: str
   line: str
+  style: Style | None = None  # the line art's style; None: the default
+
+
+def write_styles(root: str, styles: dict[str, Style]) -> None:
+  """``root/style.tsv`` for pairs keyed by relative stem (written atomically)."""
+  os.makedirs(root, exist_ok=True)
+  path = os.path.join(root, STYLES)
+  with open(path + ".tmp", "w", encoding="utf-8") as f:
+    f.write("# pair\tline_weight\tdetail\ttone\tblacks\n")
+    for key, st in sorted(styles.items()):
+      f.write(f"{key}\t{st.line_weight:.6g}\t{st.detail:.6g}\t{st.tone}\t{st.blacks}\n")
+  os.replace(path + ".tmp", path)
+
+
+def read_styles(root: str) -> dict[str, Style]:
+  """The styles of ``root/style.tsv`` by relative stem ({} without the file)."""
+  path = os.path.join(root, STYLES)
+  if not os.path.isfile(path):
+    return {}
+  styles = {}
+  with open(path, encoding="utf-8") as f:
+    for n, raw in enumerate(f, 1):
+      if not raw.strip() or raw.lstrip().startswith("#"):
+        continue
+      fields = raw.rstrip("\n").split("\t")
+      try:
+        if len(fields) != 5:
+          raise ValueError(f"expected 5 tab-separated fields, got {len(fields)}")
+        styles[fields[0]] = Style(float(fields[1]), float(fields[2]), fields[3], fields[4])
+      except ValueError as e:
+        raise ValueError(f"{path}:{n}: {e}") from None
+  return styles
 
 
 def _images_by_key(folder: str) -> dict[str, str]:
@@ -42,7 +82,8 @@ def pairs_from_root(root: str) -> tuple[list[Pair], list[str]]:
     if not os.path.isdir(d):
       raise FileNotFoundError(f"{root}: expected folders color/ and line/; {d} is missing")
   colors, lines = _images_by_key(color_dir), _images_by_key(line_dir)
-  pairs = [Pair(colors[k], lines[k]) for k in sorted(colors.keys() & lines.keys())]
+  styles = read_styles(root)
+  pairs = [Pair(colors[k], lines[k], styles.get(k)) for k in sorted(colors.keys() & lines.keys())]
   unpaired = sorted([colors[k] for k in colors.keys() - lines.keys()]
                     + [lines[k] for k in lines.keys() - colors.keys()])
   return pairs, unpaired

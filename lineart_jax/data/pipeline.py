@@ -76,12 +76,16 @@ class Augment:
   ``max_scale > 1`` a window of ``crop / scale`` pixels (scale uniform in
   [min_scale, max_scale]) is taken and resized to ``crop`` (INTER_AREA down,
   INTER_LINEAR up), teaching the network smaller drawings and thicker lines.
+
+  ``style_dims`` > 0 (a model with a style input): the pair's ``style`` vector
+  travels with it (the default style, zeros, for pairs without one).
   """
   crop: int = 128
   flips: bool = True
   hue: bool = True
   min_scale: float = 1.0
   max_scale: float = 1.0
+  style_dims: int = 0
 
   def __call__(self, pair: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
     color, line = pair["color"], pair["line"]
@@ -104,8 +108,17 @@ class Augment:
       color, line = color[::-1], line[::-1]
     if self.hue:
       color = rotate_hue(color, degrees)
-    return {"color": np.ascontiguousarray(color),
-            "line": np.ascontiguousarray(line)[..., None]}
+    return with_style({"color": np.ascontiguousarray(color),
+                       "line": np.ascontiguousarray(line)[..., None]}, pair, self.style_dims)
+
+
+def with_style(out: dict, pair: dict, style_dims: int) -> dict:
+  """``out`` plus the pair's style vector when the model reads one (see ``Augment``)."""
+  if style_dims:
+    style = pair.get("style")
+    out["style"] = (np.zeros(style_dims, np.float32) if style is None
+                    else np.asarray(style, np.float32))
+  return out
 
 
 class FileSource:
@@ -139,7 +152,10 @@ class FileSource:
         if color.shape[:2] != line.shape:
           raise ImageError(f"{pair.line}: size {line.shape[::-1]} differs from its color "
                            f"image {color.shape[1::-1]}; run lineart_jax.data.validate")
-        return {"color": color, "line": line}
+        out = {"color": color, "line": line}
+        if pair.style is not None:
+          out["style"] = pair.style.vector()
+        return out
       except ImageError as e:
         self.skipped += 1
         logging.warning("skipping bad pair (%d skipped so far in pid %d): %s",
@@ -151,10 +167,11 @@ class FileSource:
     return os.path.basename(self.pairs[int(index)].color)
 
 
-def open_source(root: str | None, seed: int, synthetic_size: int = 256):
-  """The configured source: packed folder, dataset root/manifest, or synthetic."""
+def open_source(root: str | None, seed: int, synthetic_size: int = 256, styles: bool = False):
+  """The configured source: packed folder, dataset root/manifest, or synthetic
+  (``styles``: synthetic line art in random styles, for a model with a style input)."""
   if not root:
-    return SyntheticSource(seed=seed, size=synthetic_size)
+    return SyntheticSource(seed=seed, size=synthetic_size, styles=styles)
   if is_packed(root):
     return PackedSource(root)
   if not os.path.exists(root):
@@ -362,10 +379,10 @@ class TrainStream:
     self.iterator = None
 
 
-def center_crop(pair: dict, size: int) -> dict[str, np.ndarray]:
+def center_crop(pair: dict, size: int, style_dims: int = 0) -> dict[str, np.ndarray]:
   """A deterministic ``size`` x ``size`` center window (white-padded if smaller)."""
   color, line = pad_with_paper(pair["color"], pair["line"], size)
   h, w = line.shape
   y, x = (h - size) // 2, (w - size) // 2
-  return {"color": np.array(color[y:y + size, x:x + size]),
-          "line": np.array(line[y:y + size, x:x + size])[..., None]}
+  return with_style({"color": np.array(color[y:y + size, x:x + size]),
+                     "line": np.array(line[y:y + size, x:x + size])[..., None]}, pair, style_dims)

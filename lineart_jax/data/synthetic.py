@@ -51,13 +51,19 @@ import os
 import cv2
 import numpy as np
 
+from lineart_jax.style import Style, sample as sample_style
+
 SHIFT = 4  # fixed-point bits for sub-pixel OpenCV drawing
 ONE = 1 << SHIFT
 SUPERSAMPLE = 2  # drawn at this multiple of the output size, then INTER_AREA-reduced
+SMALL_MARK = 0.06  # a shape smaller than this radius (of the image side) is a detail mark
 LARGE_PAINT = 0.1  # black paint is at least this radius (of the image side); smaller is ink
 VISIBLE = (3.0, 12.0)  # luma levels: a line changing the color image less is faded, more kept
 COLORED_WIDEST = 3.0  # px: lines in a darker shade of the fill are at most this wide
+WIDEST_BRUSH = 12.0  # px: Pen's widest line
+OUTLINE_WIDTH = 1.5  # px: the outline of a black spot that style blacks=paint leaves
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+STYLE_STREAM = 1  # third entry of the seed of a pair's style choices: (seed, index, 1)
 
 
 def _rgb(rng, lo=0, hi=255) -> np.ndarray:
@@ -87,12 +93,22 @@ def _fixed(pts: np.ndarray) -> np.ndarray:
 class Canvas:
   """The color image and its line art, drawn together at ``SUPERSAMPLE`` x size."""
 
-  def __init__(self, rng: np.random.Generator, size: int):
+  def __init__(self, rng: np.random.Generator, size: int, style: Style | None = None,
+               style_rng: np.random.Generator | None = None):
     self.rng, self.size, self.s = rng, size * SUPERSAMPLE, float(SUPERSAMPLE)
     self.color = np.zeros((self.size, self.size, 3), np.float32)  # fills, shading, effects
     self.ink_rgb = np.zeros((self.size, self.size, 3), np.float32)  # the lines' own layer
     self.ink_alpha = np.zeros((self.size, self.size), np.float32)
     self.line = np.full((self.size, self.size), 255.0, np.float32)
+    # The line style of the target (``lineart_jax.style``).  It changes the line
+    # art only: every draw from ``rng`` is the same whatever the style, so the
+    # color image is too; the style's own random choices (which detail strokes
+    # to drop) come from ``style_rng``.
+    self.style = Style() if style is None else style
+    self.style_rng = style_rng if style_rng is not None else np.random.default_rng(0)
+    # Line-art-only marks that no visibility fading applies to (black fills drawn
+    # as ink, outlines of black areas left as paint); multiplies ``line``.
+    self.solid: np.ndarray | None = None
 
   # -- coverage masks --------------------------------------------------------
   def region(self, pts: np.ndarray) -> np.ndarray:
@@ -101,16 +117,19 @@ class Canvas:
     cv2.fillPoly(mask, [_fixed(pts * self.s)], 255, cv2.LINE_AA, SHIFT)
     return mask.astype(np.float32) / 255.0
 
-  def stroke_mask(self, pts: np.ndarray, widths: np.ndarray, margin: float = 0.0
-                  ) -> tuple[np.ndarray, tuple[slice, slice]]:
+  def stroke_mask(self, pts: np.ndarray, widths: np.ndarray, margin: float = 0.0,
+                  reach: float | None = None) -> tuple[np.ndarray, tuple[slice, slice]]:
     """Coverage of a polyline with per-vertex ``widths`` (output pixels).
 
     Returns the coverage inside its bounding box and the box's slices: a stroke
     touches a small part of the canvas, and blending only there keeps the
-    generator fast.  ``margin`` (output px) widens the box, room for a blur.
+    generator fast.  ``margin`` (output px) widens the box, room for a blur;
+    ``reach`` is the widest width the box allows for (default: ``max(widths)``),
+    so that a stroke and its re-weighted copy in the line art share one box.
     """
     fixed = _fixed(pts * self.s)
-    pad = int(np.ceil((float(np.max(widths)) + margin) * self.s)) + 2
+    reach = float(np.max(widths)) if reach is None else reach
+    pad = int(np.ceil((reach + margin) * self.s)) + 2
     lo = np.clip(np.floor(pts.min(0) * self.s).astype(int) - pad, 0, self.size)
     hi = np.clip(np.ceil(pts.max(0) * self.s).astype(int) + pad, 0, self.size)
     box = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
@@ -147,9 +166,33 @@ class Canvas:
   def cover_lines(self, alpha: np.ndarray) -> None:
     """An opaque shape on top hides the lines beneath it."""
     self.line += (255.0 - self.line) * alpha
+    if self.solid is not None:
+      self.solid += (255.0 - self.solid) * alpha
 
-  def ink(self, alpha: np.ndarray, box, rgb, gray: float, opacity: float = 1.0) -> None:
-    """A line: the same coverage in the color image (``rgb``) and the line art."""
+  def mark(self, alpha: np.ndarray, box, gray: float) -> None:
+    """Line art only, never faded: a black fill drawn as ink, an outline."""
+    if self.solid is None:
+      self.solid = np.full((self.size, self.size), 255.0, np.float32)
+    view = self.solid[box]
+    view *= 1.0 - alpha
+    view += gray * alpha
+
+  def line_gray(self, gray: float) -> float:
+    """A line's gray in the line art under the style's tone (paper stays paper)."""
+    return 0.0 if self.style.tone == "dark" and gray < 255.0 else gray
+
+  def keeps(self, detail: bool) -> bool:
+    """Whether a stroke is in the line art: detail strokes at the style's rate."""
+    d = self.style.detail
+    return not detail or d >= 1.0 or bool(self.style_rng.uniform() < d)
+
+  def ink(self, alpha: np.ndarray, box, rgb, gray: float, opacity: float = 1.0,
+          target: np.ndarray | None = None, target_gray: float | None = None,
+          target_box=None) -> None:
+    """A line: the same coverage in the color image (``rgb``) and the line art,
+    or in the line art the coverage ``target`` (inside ``target_box``, default
+    ``box``) of gray ``line_gray(target_gray)`` (default ``gray``): the style's
+    weight, detail and tone."""
     a = alpha * opacity
     ink_a, ink_rgb = self.ink_alpha[box], self.ink_rgb[box]
     ink_rgb *= (ink_a * (1.0 - a))[..., None]
@@ -157,9 +200,14 @@ class Canvas:
     ink_a *= 1.0 - a
     ink_a += a
     ink_rgb /= np.maximum(ink_a, 1e-6)[..., None]  # stored un-premultiplied
-    view = self.line[box]
-    view *= 1.0 - a
-    view += gray * a
+    if target is None and self.style.is_default:
+      t, tg = a, gray
+    else:
+      t = a if target is None else target * (opacity if self.style.tone == "drawn" else 1.0)
+      tg = self.line_gray(gray if target_gray is None else target_gray)
+    view = self.line[box if target_box is None else target_box]
+    view *= 1.0 - t
+    view += tg * t
 
   def color_image(self, multiply: bool, strength: float, widen: float = 0.0) -> np.ndarray:
     """The fill layer with the line layer on top, at ``strength`` opacity.
@@ -192,7 +240,13 @@ class Canvas:
     color = self.color_image(multiply, strength, widen)
     shown = np.abs((color - self.color) @ LUMA)  # how much the lines change the image
     seen = np.clip((shown - VISIBLE[0]) / (VISIBLE[1] - VISIBLE[0]), 0.0, 1.0)
+    if self.style.line_weight > 1.0:  # a wider line in the line art than in the image:
+      # as visible as the image's line it widens (by up to half the widest brush)
+      r = int(np.ceil((self.style.line_weight - 1.0) * WIDEST_BRUSH / 2 * self.s))
+      seen = cv2.dilate(seen, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
     line = 255.0 - (255.0 - self.line) * seen
+    if self.solid is not None:
+      line *= self.solid / 255.0
     color = cv2.resize(color, (out, out), interpolation=cv2.INTER_AREA)
     line = cv2.resize(line, (out, out), interpolation=cv2.INTER_AREA)
     return color, line
@@ -278,7 +332,10 @@ class Pen:
     return float(np.exp(self.rng.uniform(np.log(self.lo), np.log(self.hi))))
 
   def draw(self, canvas: Canvas, pts: np.ndarray, fill=None, width: float | None = None,
-           kind: str | None = None) -> None:
+           kind: str | None = None, detail: bool = False) -> None:
+    """A stroke along ``pts``; ``detail``: an inner stroke (fold, strand inside a
+    mass, loose mark) that the style's ``detail`` below 1 may leave out of the
+    line art."""
     rng = self.rng
     width = self.width() if width is None else width
     if kind is None:
@@ -296,16 +353,29 @@ class Pen:
       rgb = np.clip(np.asarray(fill) * rng.uniform(0.8, 0.92), 0, 255)
     else:
       rgb = np.full(3, gray * rng.uniform(0.7, 1.0), np.float32)
+    style = canvas.style
+    keep = canvas.keeps(detail)
     for _ in range(passes):
       jitter = rng.normal(0, 0.35 if passes > 1 else 0.0, pts.shape)
-      alpha, box = canvas.stroke_mask(pts + jitter,
-                                      _width_profile(rng, len(pts), width, kind))
+      profile = _width_profile(rng, len(pts), width, kind)
+      alpha, box = canvas.stroke_mask(pts + jitter, profile)
+      target, target_box = None, None
+      if not keep:
+        target = np.zeros_like(alpha)
+      elif style.line_weight != 1.0:  # the line art's stroke, in a box of its own
+        target, target_box = canvas.stroke_mask(pts + jitter, profile * style.line_weight)
       opacity = 1.0
       if self.medium == "pencil":  # paper grain breaks the stroke up
         grain = rng.uniform(0.45, 1.0, alpha.shape).astype(np.float32)
+        if style.tone == "drawn" and target_box is not None:
+          target = target * canvas.style_rng.uniform(0.45, 1.0, target.shape).astype(np.float32)
+        elif style.tone == "drawn" and target is None:
+          target = alpha * grain
+        elif style.tone == "dark" and target is None:
+          target = alpha  # dark tone: the line's core at full ink, no grain
         alpha = alpha * grain
         opacity = rng.uniform(0.6, 1.0) if passes > 1 else 1.0
-      canvas.ink(alpha, box, rgb, gray, opacity)
+      canvas.ink(alpha, box, rgb, gray, opacity, target, target_box=target_box)
 
 
 # -- the drawing ---------------------------------------------------------------
@@ -362,6 +432,8 @@ def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   alpha = canvas.region(pts)
   canvas.paint(alpha, fill)
   canvas.cover_lines(alpha)
+  if dark:
+    _black_as_ink(canvas, alpha, fill)
   s = canvas.s
   if rng.uniform() < 0.65:  # cel shadow: the shape minus a shifted copy
     shifted = canvas.region(pts + rng.normal(0, 0.1, 2) * size)
@@ -377,8 +449,9 @@ def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
     c = pts.mean(0) + rng.normal(0, 0.04, 2) * size
     hl = canvas.region(_blob(rng, size, c, rng.uniform(0.008, 0.04) * size)) * alpha
     canvas.paint(hl, np.clip(fill * 1.35 + 50, 0, 255))
-  if rng.uniform() < 0.87:  # outline (else: a color boundary with no line)
-    pen.draw(canvas, _closed(pts), fill)
+  if rng.uniform() < 0.87:  # outline (else: a color boundary with no line); a small
+    # shape's (a button, a mark) is detail
+    pen.draw(canvas, _closed(pts), fill, detail=radius < SMALL_MARK * size)
   if dark and rng.uniform() < 0.6:  # painted folds and sheen on dark cloth
     c = pts.mean(0)
     _painted_strokes(canvas, rng, alpha, fill, [
@@ -389,7 +462,7 @@ def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
     start = pts[i] + (pts.mean(0) - pts[i]) * rng.uniform(0.05, 0.3)
     inward = np.arctan2(*(pts.mean(0) - start)[::-1]) + rng.normal(0, 0.6)
     fold = _curve(rng, start, rng.uniform(0.03, 0.12) * size, inward, bend=0.25)
-    pen.draw(canvas, fold, fill, pen.width() * 0.8, "point")
+    pen.draw(canvas, fold, fill, pen.width() * 0.8, "point", detail=True)
 
 
 def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
@@ -397,7 +470,8 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   root = rng.uniform(0.2, 0.8, 2) * size
   direction = rng.uniform(0, 2 * np.pi)
   length = rng.uniform(0.2, 0.6) * size
-  fill = _dark_rgb(rng, 70, 15) if rng.uniform() < 0.35 else _rgb(rng, 20, 250)
+  dark = rng.uniform() < 0.35
+  fill = _dark_rgb(rng, 70, 15) if dark else _rgb(rng, 20, 250)
   spread = rng.uniform(0.15, 0.4) * size
   d = np.array([np.cos(direction), np.sin(direction)])
   n = np.array([-d[1], d[0]])
@@ -411,6 +485,8 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   alpha = canvas.region(hull)
   canvas.paint(alpha, fill)
   canvas.cover_lines(alpha)
+  if dark:
+    _black_as_ink(canvas, alpha, fill)
   if rng.uniform() < 0.6:  # shaded strands of the mass
     canvas.paint(alpha * canvas.region(hull + n * rng.uniform(2, 8)), fill * 0.75)
   streaks = lambda count: [  # curves along the mass, between the strands
@@ -424,8 +500,9 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
     _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(3, 12))),
                      widths=(2.5, 12.0), kind="taper", blur=(0.8, 2.5), darken=(0.25, 0.6))
   w = pen.width()
-  for strand in strands:
-    pen.draw(canvas, strand, fill, w * rng.uniform(0.6, 1.1), "point")
+  for i, strand in enumerate(strands):  # the outer two are the mass's contour, the rest detail
+    pen.draw(canvas, strand, fill, w * rng.uniform(0.6, 1.1), "point",
+             detail=0 < i < len(strands) - 1)
 
 
 def _painted_strokes(canvas: Canvas, rng, inside: np.ndarray, fill, curves,
@@ -493,12 +570,12 @@ def _frill(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   canvas.cover_lines(alpha)
   w = pen.width() * rng.uniform(0.5, 0.9)
   pen.draw(canvas, edge, fill, w)
-  if rng.uniform() < 0.7:
-    pen.draw(canvas, base_d, fill, w)
+  if rng.uniform() < 0.7:  # the band's inner edge: detail
+    pen.draw(canvas, base_d, fill, w, detail=True)
   for k in range(scallops - 1):  # a fold where two scallops meet
     i = (k + 1) * per_scallop
     pen.draw(canvas, np.stack([edge[i], edge[i] + (base_d[i] - edge[i]) * rng.uniform(0.3, 0.8)]),
-             fill, w * 0.7, "point")
+             fill, w * 0.7, "point", detail=True)
 
 
 def _ink_spot(canvas: Canvas, rng, size: int) -> None:
@@ -508,13 +585,30 @@ def _ink_spot(canvas: Canvas, rng, size: int) -> None:
   (``LARGE_PAINT``) and paint, absent from the line art: a model that saw small
   black shapes painted as often as inked drew real pupils light gray."""
   c = rng.uniform(0.1, 0.9, 2) * size
-  alpha = canvas.region(_blob(rng, size, c, rng.uniform(0.01, 0.09) * size))
+  blob = _blob(rng, size, c, rng.uniform(0.01, 0.09) * size)
+  alpha = canvas.region(blob)
   gray = float(rng.uniform(0, 22))
-  canvas.ink(alpha, (slice(None), slice(None)), np.full(3, gray), gray)
+  whole = (slice(None), slice(None))
+  if canvas.style.blacks == "paint":  # the same spot in the color image, its outline as line art
+    canvas.cover_lines(alpha)
+    canvas.ink(alpha, whole, np.full(3, gray), gray, target=np.zeros_like(alpha))
+    outline, box = canvas.stroke_mask(_closed(blob), np.full(len(blob) + 1,
+                                      OUTLINE_WIDTH * canvas.style.line_weight))
+    canvas.mark(outline, box, canvas.line_gray(gray))
+  else:
+    canvas.ink(alpha, whole, np.full(3, gray), gray)
   if rng.uniform() < 0.6:
     light = canvas.region(_blob(rng, size, c + rng.normal(0, 0.01, 2) * size,
                                 rng.uniform(0.003, 0.02) * size)) * alpha
     canvas.ink(light, (slice(None), slice(None)), np.full(3, 255.0), 255.0)
+
+
+def _black_as_ink(canvas: Canvas, alpha: np.ndarray, fill) -> None:
+  """Style ``blacks=ink``: a large dark fill (black clothing, black hair) is line
+  art, drawn into it at its own darkness (full ink in tone ``dark``)."""
+  if canvas.style.blacks == "ink":
+    canvas.mark(alpha, (slice(None), slice(None)),
+                canvas.line_gray(float(np.asarray(fill, np.float32) @ LUMA)))
 
 
 def _blush(canvas: Canvas, rng, size: int) -> None:
@@ -586,16 +680,18 @@ def _paint_like_colorist(canvas: Canvas, rng, spread: float = 0.0) -> tuple[bool
   return multiply, strength, wider
 
 
-def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0
-              ) -> tuple[np.ndarray, np.ndarray]:
+def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
+              style: Style | None = None) -> tuple[np.ndarray, np.ndarray]:
   """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index).
 
   ``spread``: the fraction of pairs whose color image has its lines 0.4-1.2 px
   wider than the target's (a colorization network's; a model trained on them
   draws thinner lines, with fewer halos on real anime art, and less sure ones).
+  ``style``: the line art's style (``lineart_jax.style``; None = the default);
+  the color image is the same for every style.
   """
   rng = np.random.default_rng([seed, index])
-  canvas = Canvas(rng, size)
+  canvas = Canvas(rng, size, style, np.random.default_rng([seed, index, STYLE_STREAM]))
   _background(canvas, rng, size)
   pen = Pen(rng)
   for _ in range(int(rng.integers(4, 14))):
@@ -610,7 +706,7 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0
       _shape(canvas, pen, rng, size)
   for _ in range(int(rng.integers(0, 6))):  # loose strokes: hair tips, folds, details
     start = rng.uniform(0, 1, 2) * size
-    pen.draw(canvas, _curve(rng, start, rng.uniform(0.05, 0.5) * size), None)
+    pen.draw(canvas, _curve(rng, start, rng.uniform(0.05, 0.5) * size), None, detail=True)
   for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.35 else 0):
     _ink_spot(canvas, rng, size)
   if rng.uniform() < 0.25:
@@ -622,39 +718,57 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0
   return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
 
 
-class SyntheticSource:
-  """A random-access source of synthetic pairs (Grain ``MapDataset.source``)."""
+def pair_style(seed: int, index: int) -> Style:
+  """The style of pair (seed, index) in a styled dataset (``--styles``)."""
+  return sample_style(np.random.default_rng([seed, index, STYLE_STREAM + 1]))
 
-  def __init__(self, seed: int = 0, size: int = 256, length: int = 1_000_000):
-    self.seed, self.size, self.length = seed, size, length
+
+class SyntheticSource:
+  """A random-access source of synthetic pairs (Grain ``MapDataset.source``).
+
+  ``styles``: each pair's line art in its own random style (``pair_style``),
+  given as ``style`` (the network's style vector) beside the images."""
+
+  def __init__(self, seed: int = 0, size: int = 256, length: int = 1_000_000,
+               styles: bool = False):
+    self.seed, self.size, self.length, self.styles = seed, size, length, styles
 
   def __len__(self) -> int:
     return self.length
 
   def __getitem__(self, index: int) -> dict[str, np.ndarray]:
-    color, line = make_pair(self.seed, int(index), self.size)
-    return {"color": color, "line": line}
+    style = pair_style(self.seed, int(index)) if self.styles else None
+    color, line = make_pair(self.seed, int(index), self.size, style=style)
+    out = {"color": color, "line": line}
+    if style is not None:
+      out["style"] = style.vector()
+    return out
 
   def name(self, index: int) -> str:
     return f"{int(index):06d}.png"
 
   def __repr__(self) -> str:
-    return f"SyntheticSource(seed={self.seed}, size={self.size}, length={self.length})"
+    return (f"SyntheticSource(seed={self.seed}, size={self.size}, length={self.length}"
+            f"{', styles' if self.styles else ''})")
 
 
-def _write_one(out: str, seed: int, size: int, spread: float, i: int) -> None:
+def _write_one(out: str, seed: int, size: int, spread: float, styles: bool, i: int) -> None:
   from lineart_jax.data.imageio import write_png
-  color, line = make_pair(seed, i, size, spread)
+  color, line = make_pair(seed, i, size, spread, pair_style(seed, i) if styles else None)
   write_png(os.path.join(out, "color", f"{i:06d}.png"), color)
   write_png(os.path.join(out, "line", f"{i:06d}.png"), line)
 
 
 def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0,
-                  workers: int = 0, spread: float = 0.0) -> None:
-  """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``."""
+                  workers: int = 0, spread: float = 0.0, styles: bool = False) -> None:
+  """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``;
+  with ``styles``, each line art in its pair's style, listed in ``out/style.tsv``."""
   from tqdm import tqdm
-  write = functools.partial(_write_one, out, seed, size, spread)
+  from lineart_jax.data.pairs import write_styles
+  write = functools.partial(_write_one, out, seed, size, spread, styles)
   indices = range(start, start + count)
+  if styles:
+    write_styles(out, {f"{i:06d}": pair_style(seed, i) for i in indices})
   if workers > 0:
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
       for _ in tqdm(pool.imap_unordered(write, indices, chunksize=8), "synthetic", count):
@@ -675,11 +789,15 @@ def main(argv=None):
   p.add_argument("--workers", type=int, default=0, help="generator processes (0 = this one)")
   p.add_argument("--spread", type=float, default=0.0,
                  help="fraction of pairs whose color image has wider lines than the target")
+  p.add_argument("--styles", action="store_true",
+                 help="each pair's line art in a random line style (weight, detail, tone, "
+                 "blacks; lineart_jax.style), listed in OUT/style.tsv for training a model "
+                 "with --config.model.style_dims=5")
   args = p.parse_args(argv)
   if not 0.0 <= args.spread <= 1.0:
     p.error(f"--spread must be a fraction in [0, 1], not {args.spread}")
   write_dataset(args.out, args.count, args.seed, args.size, args.start, args.workers,
-                args.spread)
+                args.spread, args.styles)
   print(f"wrote {args.count} pairs to {args.out}/color and {args.out}/line")
 
 

@@ -1,0 +1,101 @@
+"""Line style: the four controls a user sets and the vector the network reads.
+
+A model with ``style_dims=5`` (``config.model.style_dims``) takes, beside RGB, a
+style vector per image.  Each entry is an *offset from the default style*, so
+the default style is the zero vector, and the network's style layers, which
+start at zero, leave it computing exactly what the model it extends computes:
+
+============ ========================== =================== ==========================
+control      values                     default             vector entries
+============ ========================== =================== ==========================
+line_weight  0.5 .. 2 (x drawn width)   1                   log2(line_weight)
+detail       0 .. 1 (inner strokes)     1 (all)             detail - 1
+tone         drawn | dark               drawn (own tone)    0 | 1
+blacks       auto | ink | paint         auto                (0, 0) | (1, 0) | (0, 1)
+============ ========================== =================== ==========================
+
+``blacks`` takes two entries (is ink, is paint), not one signed one: the network's
+style layers are linear in the vector, and "paint" is not "ink" negated.
+
+* ``line_weight`` scales every line's width in the line art;
+* ``detail`` 0 leaves out the strokes the generator marks as detail (hair
+  strands inside a mass, folds, frill folds, loose marks), 1 keeps them;
+* ``tone`` ``dark`` draws every line's core at full ink (anti-aliased edges
+  kept), ``drawn`` keeps each line's own tone (pencil stays gray);
+* ``blacks``: ``ink`` draws black fills and large black paint (a black dress,
+  black hair) into the line art, ``paint`` leaves only their outlines, small
+  black spots (pupils) included, and ``auto`` is what the generator does by
+  default: small black areas are ink, large ones paint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+NAMES = ("line_weight", "detail", "tone", "blacks")
+ENTRIES = ("log2_line_weight", "detail_minus_1", "tone_dark", "blacks_ink", "blacks_paint")
+DIMS = len(ENTRIES)
+TONES = ("drawn", "dark")
+BLACKS = ("auto", "ink", "paint")
+WEIGHT_RANGE = (0.5, 2.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Style:
+  line_weight: float = 1.0
+  detail: float = 1.0
+  tone: str = "drawn"
+  blacks: str = "auto"
+
+  def __post_init__(self):
+    lo, hi = WEIGHT_RANGE
+    if not lo <= float(self.line_weight) <= hi:
+      raise ValueError(f"line weight {self.line_weight}: must be in [{lo}, {hi}]")
+    if not 0.0 <= float(self.detail) <= 1.0:
+      raise ValueError(f"detail {self.detail}: must be in [0, 1]")
+    if self.tone not in TONES:
+      raise ValueError(f"tone {self.tone!r}: must be one of {', '.join(TONES)}")
+    if self.blacks not in BLACKS:
+      raise ValueError(f"blacks {self.blacks!r}: must be one of {', '.join(BLACKS)}")
+
+  @property
+  def is_default(self) -> bool:
+    return self == Style()
+
+  def vector(self) -> np.ndarray:
+    """The (5,) float32 offsets from the default style the network reads."""
+    return np.array([math.log2(float(self.line_weight)), float(self.detail) - 1.0,
+                     float(self.tone == "dark"), float(self.blacks == "ink"),
+                     float(self.blacks == "paint")], np.float32)
+
+  @classmethod
+  def from_vector(cls, v) -> "Style":
+    v = np.asarray(v, np.float64)
+    if v.shape != (DIMS,):
+      raise ValueError(f"a style vector has {DIMS} entries ({', '.join(ENTRIES)}), got "
+                       f"shape {v.shape}")
+    blacks = "ink" if v[3] >= 0.5 else "paint" if v[4] >= 0.5 else "auto"
+    return cls(float(2.0 ** v[0]), float(v[1] + 1.0), TONES[int(v[2] >= 0.5)], blacks)
+
+  def describe(self) -> str:
+    return (f"line weight {self.line_weight:g}, detail {self.detail:g}, tone {self.tone}, "
+            f"blacks {self.blacks}")
+
+
+def sample(rng: np.random.Generator) -> Style:
+  """A training style: each control at its default half the time (a quarter of
+  the pairs keep the whole default style), otherwise spread over its range."""
+  if rng.uniform() < 0.25:
+    return Style()
+  weight = float(2.0 ** rng.uniform(-1, 1)) if rng.uniform() < 0.5 else 1.0
+  detail = float(rng.choice([0.0, rng.uniform(0, 1)])) if rng.uniform() < 0.5 else 1.0
+  tone = "dark" if rng.uniform() < 0.4 else "drawn"
+  blacks = str(rng.choice(["auto", "ink", "paint"], p=[0.4, 0.3, 0.3]))
+  return Style(weight, detail, tone, blacks)
+
+
+def default_vector(batch: int = 1) -> np.ndarray:
+  return np.zeros((batch, DIMS), np.float32)

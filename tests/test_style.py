@@ -1,0 +1,175 @@
+"""Line style (``lineart_jax.style``): the style input's layers start at zero, so the
+default style is the model it extends; the generator draws each control into the
+line art only; the style travels with a pair from ``style.tsv`` to the batch."""
+
+import jax
+import numpy as np
+import pytest
+
+from lineart_jax import style as style_lib
+from lineart_jax.data import pipeline, synthetic
+from lineart_jax.data.packed import PackedSource, pack
+from lineart_jax.data.pairs import pairs_from_root, read_styles, write_styles
+from lineart_jax.model import (STYLE_SUFFIX, AutoEncoder, extend_variables, fold_batchnorm,
+                               from_config, init_variables, predict_lines)
+from lineart_jax.style import Style
+
+WIDTH = 0.0625
+CFG = {"width": WIDTH, "style_dims": style_lib.DIMS}
+
+
+def _image(h, w, seed=0):
+  return synthetic.make_pair(seed, 0, max(h, w))[0][:h, :w]
+
+
+@pytest.fixture(scope="module")
+def base_weights():
+  """Seed-network weights with real BatchNorm statistics (a lively output)."""
+  import jax.numpy as jnp
+  variables = jax.tree.map(np.asarray, init_variables(AutoEncoder(width=WIDTH), 0))
+  x = jnp.asarray(_image(64, 64)[None], jnp.float32) / 255.0
+  _, stats = AutoEncoder(width=WIDTH, bn_momentum=0.0).apply(
+      variables, x, train=True, mutable=["batch_stats"])
+  params = jax.tree.map(np.asarray, variables["params"])
+  params["decoder3_flat2"]["kernel"] = params["decoder3_flat2"]["kernel"] * 10
+  return jax.tree.map(np.asarray, {"params": params, **stats})
+
+
+def test_style_vector_round_trip_and_errors():
+  for st in [Style(), Style(0.5, 0.0, "dark", "ink"), Style(2.0, 0.25, "drawn", "paint")]:
+    v = st.vector()
+    assert v.shape == (style_lib.DIMS,) and (not np.any(v)) == st.is_default
+    back = Style.from_vector(v)
+    assert back.tone == st.tone and back.blacks == st.blacks
+    assert np.isclose(back.line_weight, st.line_weight) and np.isclose(back.detail, st.detail)
+  with pytest.raises(ValueError, match="line weight 3"):
+    Style(line_weight=3)
+  with pytest.raises(ValueError, match="tone 'bold'"):
+    Style(tone="bold")
+  with pytest.raises(ValueError, match="style_dims=4"):
+    from_config({"width": WIDTH, "style_dims": 4})
+
+
+def test_style_layers_start_at_zero_so_the_default_style_is_the_base_model(base_weights):
+  x = _image(40, 56)[None]
+  want = np.asarray(predict_lines(AutoEncoder(width=WIDTH), base_weights, x))
+  assert want.std() > 0.05  # a real test: the output is far from constant
+  model = from_config(CFG)
+  fresh = jax.tree.map(np.asarray, init_variables(model, 1))
+  merged, new = extend_variables(fresh, base_weights)
+  assert new and all(n.endswith(STYLE_SUFFIX) for n in new)
+  assert set(new) == {bn + STYLE_SUFFIX for bn in fresh["batch_stats"]}
+  assert all(not np.any(fresh["params"][n]["kernel"]) for n in new)
+  # at init every style is the base model; after training, the default style still
+  # leaves every layer as without style layers (bias-free, linear in the offsets)
+  for st in [None, Style().vector(), Style(2.0, 0.0, "dark", "ink").vector()]:
+    np.testing.assert_array_equal(np.asarray(predict_lines(model, merged, x, st)), want)
+  rng = np.random.default_rng(0)
+  for n in new:
+    merged["params"][n]["kernel"] = rng.normal(0, 0.3, merged["params"][n]["kernel"].shape
+                                               ).astype(np.float32)
+  np.testing.assert_array_equal(np.asarray(predict_lines(model, merged, x)), want)
+  styled = np.asarray(predict_lines(model, merged, x, Style(2.0, 0.0, "dark", "ink").vector()))
+  assert np.abs(styled - want).max() > 0.01  # the style layers are wired in
+  folded = predict_lines(from_config(CFG, batchnorm_folded=True), fold_batchnorm(merged), x,
+                         Style(2.0, 0.0, "dark", "ink").vector())
+  np.testing.assert_allclose(np.asarray(folded), styled, atol=1e-4)
+  with pytest.raises(ValueError, match="no style input"):
+    predict_lines(AutoEncoder(width=WIDTH), base_weights, x, Style().vector())
+
+
+def _pen(rng, medium="ink", gray=30.0):
+  pen = synthetic.Pen(rng)
+  pen.medium, pen.gray, pen.colored = medium, gray, False
+  return pen
+
+
+def _stroke(st: Style, detail=False, medium="ink", gray=30.0, width=2.0):
+  """(color, line) of one horizontal stroke across a white 64-px canvas."""
+  rng = np.random.default_rng(1)
+  canvas = synthetic.Canvas(rng, 64, st, np.random.default_rng(2))
+  canvas.color[:] = 255.0
+  pts = np.stack([np.linspace(8, 56, 20), np.full(20, 32.0)], 1)
+  _pen(rng, medium, gray).draw(canvas, pts, None, width, "even", detail=detail)
+  return canvas.result()
+
+
+def test_generator_draws_each_control_into_the_line_art_only():
+  color, base = _stroke(Style())
+  ink = lambda line: int((line < 128).sum())
+  widths = [ink(_stroke(Style(line_weight=w))[1]) for w in (0.5, 1.0, 2.0)]
+  assert widths[0] < widths[1] < widths[2] and widths[2] > 1.6 * widths[1]
+  for st in [Style(0.5), Style(2.0), Style(detail=0.0), Style(tone="dark")]:
+    np.testing.assert_array_equal(_stroke(st)[0], color)  # the color image is the style's
+  assert ink(_stroke(Style(detail=0.0), detail=True)[1]) == 0  # a detail stroke leaves
+  assert ink(_stroke(Style(detail=0.0), detail=False)[1]) == ink(base)  # an outline stays
+  drawn = _stroke(Style(), medium="pencil", gray=140.0)[1]
+  dark = _stroke(Style(tone="dark"), medium="pencil", gray=140.0)[1]
+  assert drawn.min() > 80 and dark.min() < 10  # a pencil line's core at full ink
+  assert np.array_equal(drawn < 255, dark < 255)  # no ink where there was none
+
+
+def test_generator_blacks_ink_fills_and_paint_outlines():
+  def spot(blacks):
+    rng = np.random.default_rng(3)  # a spot of 171 px
+    canvas = synthetic.Canvas(rng, 96, Style(blacks=blacks), np.random.default_rng(5))
+    canvas.color[:] = 255.0
+    synthetic._ink_spot(canvas, rng, 96)
+    return canvas.result()
+  (c_auto, auto), (c_paint, paint) = spot("auto"), spot("paint")
+  np.testing.assert_array_equal(c_auto, c_paint)
+  inside = cv2_erode(auto < 40, 3)  # well inside the spot
+  assert inside.sum() > 20 and paint[inside].min() > 200  # paint: its inside is paper
+  assert (paint < 128).sum() > 0.5 * (cv2_dilate(auto < 128, 2) ^ cv2_erode(auto < 128, 2)).sum() / 2
+  # a large black dress: paint (paper) by default, ink with blacks=ink
+  lines = {b: synthetic.make_pair(11, i, 128, style=Style(blacks=b))[1]
+           for b in ("auto", "ink") for i in [0]}
+  found = False
+  for i in range(40):
+    a = synthetic.make_pair(11, i, 128, style=Style())
+    k = synthetic.make_pair(11, i, 128, style=Style(blacks="ink"))
+    np.testing.assert_array_equal(a[0], k[0])
+    if (k[1] < 100).sum() > 3 * (a[1] < 100).sum() + 200:
+      found = True
+      dark_paint = (a[0].mean(2) < 90) & (k[1] < 100)
+      assert dark_paint.sum() > 100 and np.all(a[1][dark_paint] > 0)
+      break
+  assert found and lines
+
+
+def cv2_erode(mask, r):
+  import cv2
+  return cv2.erode(mask.astype(np.uint8), np.ones((2 * r + 1,) * 2, np.uint8)).astype(bool)
+
+
+def cv2_dilate(mask, r):
+  import cv2
+  return cv2.dilate(mask.astype(np.uint8), np.ones((2 * r + 1,) * 2, np.uint8)).astype(bool)
+
+
+def test_style_travels_from_style_tsv_through_packing_to_the_batch(tmp_path):
+  root = tmp_path / "syn"
+  synthetic.write_dataset(str(root), 4, seed=3, size=48, styles=True)
+  styles = read_styles(str(root))
+  assert sorted(styles) == [f"{i:06d}" for i in range(4)]
+  assert styles == {f"{i:06d}": synthetic.pair_style(3, i) for i in range(4)}
+  pairs, _ = pairs_from_root(str(root))
+  n, errors = pack(pairs, str(tmp_path / "packed"), show_progress=False)
+  assert n == 4 and not errors
+  src = PackedSource(str(tmp_path / "packed"))
+  for i in range(4):
+    np.testing.assert_array_equal(src[i]["style"], synthetic.pair_style(3, i).vector())
+    color, line = synthetic.make_pair(3, i, 48, style=synthetic.pair_style(3, i))
+    np.testing.assert_array_equal(src[i]["line"], line)
+  aug = pipeline.Augment(crop=32, style_dims=style_lib.DIMS)
+  out = aug(src[1], np.random.default_rng(0))
+  np.testing.assert_array_equal(out["style"], synthetic.pair_style(3, 1).vector())
+  assert "style" not in pipeline.Augment(crop=32)(src[1], np.random.default_rng(0))
+  plain = {"color": src[1]["color"], "line": src[1]["line"]}  # unstyled: the default
+  np.testing.assert_array_equal(aug(plain, np.random.default_rng(0))["style"],
+                                np.zeros(style_lib.DIMS, np.float32))
+  (root / "style.tsv").write_text("000001\t9\t1\tdrawn\tauto\n")
+  with pytest.raises(ValueError, match=r"style.tsv:1: line weight 9"):
+    read_styles(str(root))
+  write_styles(str(root), {"000001": Style(tone="dark")})
+  assert read_styles(str(root)) == {"000001": Style(tone="dark")}
