@@ -2,6 +2,7 @@
 
   python -m lineart_jax.evaluate --data=ROOT [--workdir=DIR | --checkpoint=PATH | --pretrained]
       [--max-side=1024] [--panels=DIR] [--csv=FILE]
+      [--line-weight=1 --detail=1 --tone=drawn|dark --blacks=auto|ink|paint]
   python -m lineart_jax.evaluate --workdir=DIR          # the run's own validation split
 
 With ``--data`` every pair of ROOT (a dataset root, manifest or packed folder)
@@ -9,7 +10,8 @@ is scored as a whole image at its own size, through the same tiled inference
 as ``infer`` (images longer than ``--max-side`` are extracted at that size and
 upscaled, as ``infer --max-side`` does).  The F-score threshold is chosen per
 method over the whole set.  ``--panels`` writes color | model | OpenCV | truth
-per image; ``--csv`` the per-image scores.  Without ``--data`` it scores the
+per image; ``--csv`` the per-image scores.  The line-style flags are ``infer``'s
+(a model with a style input draws every image in that style).  Without ``--data`` it scores the
 validation crops the run was evaluated on during training.
 """
 
@@ -22,6 +24,7 @@ import sys
 from absl import app, flags
 
 import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
+from lineart_jax import style as style_lib
 
 flags.DEFINE_string("workdir", None, "Training workdir (its latest checkpoint).")
 flags.DEFINE_string("checkpoint", None, "A checkpoint step folder, checkpoints/ folder, or a "
@@ -36,6 +39,7 @@ flags.DEFINE_integer("count", 0, "Score only the first N pairs of --data (0 = al
 flags.DEFINE_string("panels", None, "Folder for color | model | OpenCV | truth images.")
 flags.DEFINE_string("csv", None, "File for per-image scores.")
 flags.DEFINE_integer("tile", 768, "Tile side for inference (multiple of 8).")
+style_lib.define_absl_flags(flags)
 FLAGS = flags.FLAGS
 
 
@@ -62,7 +66,8 @@ def main(argv):
       sys.exit("error: without --data, --workdir is required (its validation split)")
     return evaluate_validation_split(FLAGS.workdir)
   try:
-    extractor = NetworkExtractor.from_weights(spec, tile=FLAGS.tile)
+    extractor = NetworkExtractor.from_weights(spec, tile=FLAGS.tile,
+                                              style=style_lib.from_absl_flags(FLAGS))
   except (FileNotFoundError, ValueError) as e:
     sys.exit(f"error: {e}")
   names, pairs = load_pairs(FLAGS.data, FLAGS.count)
@@ -87,7 +92,7 @@ def evaluate_validation_split(workdir: str) -> None:
     config = ml_collections.ConfigDict(json.load(f))
   pairs = data_sources(config)[2]
   apply = jax.jit(functools.partial(predict_lines, from_config(model_cfg)))
-  scores, _ = evaluation.compare_with_opencv(lambda c: apply(variables, c), pairs)
+  scores, _ = evaluation.compare_with_opencv(lambda c, s=None: apply(variables, c, s), pairs)
   print(f"model: {what}; {len(pairs)} validation pairs:")
   print(evaluation.format_comparison(scores))
 

@@ -8,6 +8,11 @@ Both artifacts compute what ``infer`` computes for one batch:
 * input ``image``: uint8 RGB of shape (N, H, W, 3), N, H and W dynamic, H and W
   multiples of 8 (pad with ``pad_to_multiple`` and crop the output back, or use
   ``infer --model=FILE.onnx``, whose tiles already are);
+* input ``style``, only for a model with a style input (``lineart_jax.style``):
+  float32 (N, 5), each image's style as offsets from the default style
+  (log2 line weight, detail - 1, tone dark, blacks ink, blacks paint); the
+  default style is all zeros (``lineart_jax.style.Style(...).vector()`` gives
+  any other);
 * output: float32 line art (N, H, W) in [0, 1], 1 = paper.
 
 BatchNorm is folded into the convolutions (inference mode), so the graph is
@@ -42,8 +47,10 @@ OPSET = 21
 
 
 def inference_function(model_cfg: dict, variables: dict, dtype: str = "float32"):
-  """uint8 (N, H, W, 3) -> float32 (N, H, W), BatchNorm folded, H and W multiples of 8.
-  ``model_cfg``: the weights' model config (``{'width': ..., 'arch', 'edges'}``)."""
+  """uint8 (N, H, W, 3) [, float32 style (N, 5)] -> float32 (N, H, W), BatchNorm
+  folded, H and W multiples of 8; the style argument only for a style model.
+  ``model_cfg``: the weights' model config (``{'width': ..., 'arch', 'edges',
+  'style_dims'}``)."""
   import jax
   import jax.numpy as jnp
   import numpy as np
@@ -55,10 +62,25 @@ def inference_function(model_cfg: dict, variables: dict, dtype: str = "float32")
                       batchnorm_folded=True, deconv_impl="xla")
   folded = jax.tree.map(lambda a: np.asarray(a, dtype), fold_batchnorm(variables))
 
-  def lines(image):
+  def lines(image, style=None):
     x = image.astype(jnp.float32) / 255.0
-    return model.apply(folded, x, train=False)[..., 0].astype(jnp.float32)
-  return lines
+    return model.apply(folded, x, train=False, style=style)[..., 0].astype(jnp.float32)
+  if model.style_dims:
+    return lines
+  return lambda image: lines(image)
+
+
+def input_specs(fn, batch="N", height="8*H8", width="8*W8"):
+  """The abstract inputs of ``inference_function``'s result: the image, and the
+  style vectors when it takes them."""
+  import inspect
+  import jax
+  import jax.numpy as jnp
+  from lineart_jax.style import DIMS
+  specs = [jax.ShapeDtypeStruct((batch, height, width, 3), jnp.uint8)]
+  if len(inspect.signature(fn).parameters) == 2:
+    specs.append(jax.ShapeDtypeStruct((batch, DIMS), jnp.float32))
+  return specs
 
 
 def export_onnx(fn, path: str) -> None:
@@ -68,19 +90,24 @@ def export_onnx(fn, path: str) -> None:
   from jax2onnx import to_onnx
   # H and W as multiples of 8: the skip architecture adds encoder and decoder
   # activations, whose symbolic sizes are provably equal only then.
-  image = jax.ShapeDtypeStruct(("N", "8*H8", "8*W8", 3), jnp.uint8)
-  model = to_onnx(fn, [image], input_params=None, opset=OPSET, model_name="lineart_jax")
-  # jax2onnx names the input after its tracer; give it the documented names.
+  from lineart_jax.style import DIMS
+  specs = input_specs(fn)
+  model = to_onnx(fn, specs, input_params=None, opset=OPSET, model_name="lineart_jax")
+  # jax2onnx names the inputs after their tracers; give them the documented names.
   graph = model.graph
-  old_in, old_out = graph.input[0].name, graph.output[0].name
+  names = {graph.input[0].name: "image", graph.output[0].name: "lines"}
+  values = [(graph.input[0], ("N", "H", "W", 3), onnx.TensorProto.UINT8),
+            (graph.output[0], ("N", "H", "W"), onnx.TensorProto.FLOAT)]
+  if len(specs) == 2:
+    names[graph.input[1].name] = "style"
+    values.append((graph.input[1], ("N", DIMS), onnx.TensorProto.FLOAT))
   for node in graph.node:
-    node.input[:] = ["image" if n == old_in else n for n in node.input]
-    node.output[:] = ["lines" if n == old_out else n for n in node.output]
-  graph.input[0].name, graph.output[0].name = "image", "lines"
-  for value, dims in ((graph.input[0], ("N", "H", "W", 3)), (graph.output[0], ("N", "H", "W"))):
+    node.input[:] = [names.get(n, n) for n in node.input]
+    node.output[:] = [names.get(n, n) for n in node.output]
+  for value, dims, elem_type in values:
+    value.name = names[value.name]
     tensor_type = value.type.tensor_type
-    tensor_type.elem_type = onnx.TensorProto.UINT8 if value is graph.input[0] else \
-        onnx.TensorProto.FLOAT
+    tensor_type.elem_type = elem_type
     del tensor_type.shape.dim[:]
     for dim in dims:
       if isinstance(dim, int):
@@ -95,8 +122,8 @@ def export_stablehlo(fn, path: str) -> None:
   import jax
   import jax.numpy as jnp
   from jax import export
-  shape = export.symbolic_shape("n, 8*h, 8*w, 3")  # multiples of 8: see export_onnx
-  exported = export.export(jax.jit(fn))(jax.ShapeDtypeStruct(shape, jnp.uint8))
+  n, h, w = export.symbolic_shape("n, 8*h, 8*w")  # multiples of 8: see export_onnx
+  exported = export.export(jax.jit(fn))(*input_specs(fn, n, h, w))
   with open(path, "wb") as f:
     f.write(exported.serialize())
 

@@ -2,10 +2,13 @@
 
   python -m lineart_jax.infer INPUT... [--workdir=DIR | --checkpoint=PATH] [--out=DIR]
   python -m lineart_jax.infer INPUT... --method=opencv
+  python -m lineart_jax.infer INPUT... --line-weight=0.5 --detail=0 --tone=dark --blacks=paint
 
 With neither ``--workdir`` nor ``--checkpoint`` the shipped model
 (``lineart_jax/pretrained``) is used; ``--model=FILE.onnx`` runs an exported
-model in onnxruntime.  INPUT is files, folders (their images, recursively) or
+model in onnxruntime.  The line-style flags (``lineart_jax.style``; defaults: the
+default style, what a model without a style input draws) need a model with a
+style input.  INPUT is files, folders (their images, recursively) or
 globs.  Each input gives an 8-bit grayscale PNG at the input's own size,
 ``<stem>_lineart.png``, beside the input or in ``--out``.  Large images are
 processed in overlapping tiles of a fixed shape (see ``lineart_jax.tiling``):
@@ -31,7 +34,9 @@ import cv2
 import numpy as np
 
 from lineart_jax import opencv_method, tiling
+from lineart_jax import style as style_lib
 from lineart_jax.data.imageio import IMAGE_EXTENSIONS, ImageError, read_color, write_png
+from lineart_jax.style import Style
 from tqdm import tqdm
 
 SUFFIX = "_lineart"
@@ -87,19 +92,24 @@ class TiledExtractor:
 
 
 class NetworkExtractor(TiledExtractor):
-  """The trained network, tiled, on the default device."""
+  """The trained network, tiled, on the default device, drawing one line style."""
 
   def __init__(self, model_cfg: dict, variables: dict, dtype: str = "float32", tile: int = 768,
-               batch: int = 1):
-    """``model_cfg``: the weights' model config (``{'width': ..., 'arch', 'edges'}``)."""
+               batch: int = 1, style: Style | None = None, what: str = "this model"):
+    """``model_cfg``: the weights' model config (``{'width': ..., 'arch', 'edges',
+    'style_dims'}``); ``style``: the line style (a model with a style input; the
+    default style works with every model)."""
     import jax
     import jax.numpy as jnp
-    from lineart_jax.model import from_config, predict_lines
+    from lineart_jax.model import from_config, normalize_config, predict_lines
+    self.style = Style() if style is None else style
+    style_lib.check_model(self.style, model_cfg, what)
     jax.config.update("jax_compilation_cache_dir", CACHE_DIR)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     model = from_config(model_cfg, dtype=jnp.dtype(dtype))
     self.variables = jax.device_put(variables)
-    self._apply = jax.jit(functools.partial(predict_lines, model))
+    vector = self.style.vector() if normalize_config(model_cfg)["style_dims"] else None
+    self._apply = jax.jit(functools.partial(predict_lines, model, style=vector))
     self.tile, self.batch = tile, batch
 
   @classmethod
@@ -107,8 +117,10 @@ class NetworkExtractor(TiledExtractor):
     """``spec``: ``"pretrained"`` or a workdir / checkpoint folder (any topology)."""
     from lineart_jax.pretrained import load_weights
     model_cfg, variables, what = load_weights(spec)
-    extractor = cls(model_cfg, variables, **kwargs)
+    extractor = cls(model_cfg, variables, what=what, **kwargs)
     extractor.description = what
+    if not extractor.style.is_default:
+      extractor.description += f"; style: {extractor.style.describe()}"
     return extractor
 
   def predict(self, rgb_batch: np.ndarray) -> np.ndarray:
@@ -116,9 +128,10 @@ class NetworkExtractor(TiledExtractor):
 
 
 class OnnxExtractor(TiledExtractor):
-  """An exported ONNX model (``lineart_jax.export``) in onnxruntime, with the same tiling."""
+  """An exported ONNX model (``lineart_jax.export``) in onnxruntime, with the same
+  tiling; a style model's export takes the style vector as its ``style`` input."""
 
-  def __init__(self, path: str, tile: int = 768, batch: int = 1):
+  def __init__(self, path: str, tile: int = 768, batch: int = 1, style: Style | None = None):
     try:
       import onnxruntime as ort
     except ImportError as e:
@@ -130,13 +143,20 @@ class OnnxExtractor(TiledExtractor):
       self.session = ort.InferenceSession(path, providers=ort.get_available_providers())
     except Exception as e:  # onnxruntime raises its own exception types
       raise ValueError(f"{path}: not a loadable ONNX model ({e})") from e
-    self.input_name = self.session.get_inputs()[0].name
+    names = [i.name for i in self.session.get_inputs()]
+    self.input_name = names[0]
+    self.style = Style() if style is None else style
+    self.style_input = "style" if "style" in names else None
+    style_lib.check_model(self.style, {"style_dims": style_lib.DIMS if self.style_input else 0},
+                          f"ONNX model {path}")
     self.tile, self.batch = tile, batch
     self.description = f"ONNX model {path} (onnxruntime)"
 
   def predict(self, rgb_batch: np.ndarray) -> np.ndarray:
-    return self.session.run(None, {self.input_name: np.ascontiguousarray(rgb_batch,
-                                                                         np.uint8)})[0]
+    feeds = {self.input_name: np.ascontiguousarray(rgb_batch, np.uint8)}
+    if self.style_input:
+      feeds[self.style_input] = np.repeat(self.style.vector()[None], len(rgb_batch), 0)
+    return self.session.run(None, feeds)[0]
 
 
 def extract(image: np.ndarray, extractor, max_side: int | None, name: str = "") -> np.ndarray:
@@ -181,18 +201,25 @@ def main(argv=None) -> int:
   p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
   p.add_argument("--tile", type=int, default=768, help="tile side (multiple of 8)")
   p.add_argument("--batch", type=int, default=1, help="tiles per device call")
+  style_lib.add_arguments(p)
   args = p.parse_args(argv)
+  try:
+    style = style_lib.from_arguments(args)
+  except ValueError as e:
+    p.error(str(e))
+  if args.method == "opencv" and not style.is_default:
+    p.error("the line-style flags need a network (--method=network), not the OpenCV method")
 
   extractor = None
   if args.method == "network":
     from lineart_jax.pretrained import PRETRAINED
     try:
       if args.model:
-        extractor = OnnxExtractor(args.model, tile=args.tile, batch=args.batch)
+        extractor = OnnxExtractor(args.model, tile=args.tile, batch=args.batch, style=style)
       else:
         extractor = NetworkExtractor.from_weights(
             args.workdir or args.checkpoint or PRETRAINED, dtype=args.dtype, tile=args.tile,
-            batch=args.batch)
+            batch=args.batch, style=style)
     except (FileNotFoundError, ValueError) as e:
       print(f"error: {e}", file=sys.stderr)
       return 2

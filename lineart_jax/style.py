@@ -99,3 +99,51 @@ def sample(rng: np.random.Generator) -> Style:
 
 def default_vector(batch: int = 1) -> np.ndarray:
   return np.zeros((batch, DIMS), np.float32)
+
+
+# -- the command-line flags of infer and evaluate ------------------------------
+FLAG_HELP = {
+    "line_weight": f"line width, x the drawn width, {WEIGHT_RANGE[0]:g}..{WEIGHT_RANGE[1]:g} "
+                   "(default 1: as drawn)",
+    "detail": "inner strokes (hair strands, folds, small marks): 0 drops them, 1 keeps "
+              "all (default)",
+    "tone": "lines' tone: drawn (each line's own, pencil stays gray; default) or dark "
+            "(every line's core at full ink)",
+    "blacks": "solid black areas: auto (small ones ink, large ones paint; default), ink "
+              "(drawn as line art) or paint (only their outlines)",
+}
+
+
+def add_arguments(parser) -> None:
+  """``--line-weight --detail --tone --blacks`` on an argparse parser (defaults: the
+  default style, which needs no style model)."""
+  g = parser.add_argument_group("line style (a model with a style input)")
+  g.add_argument("--line-weight", type=float, default=1.0, help=FLAG_HELP["line_weight"])
+  g.add_argument("--detail", type=float, default=1.0, help=FLAG_HELP["detail"])
+  g.add_argument("--tone", choices=TONES, default="drawn", help=FLAG_HELP["tone"])
+  g.add_argument("--blacks", choices=BLACKS, default="auto", help=FLAG_HELP["blacks"])
+
+
+def define_absl_flags(flags) -> None:
+  """The same four flags, ``--line-weight`` etc., for an absl CLI (``evaluate``)."""
+  flags.DEFINE_float("line-weight", 1.0, FLAG_HELP["line_weight"])
+  flags.DEFINE_float("detail", 1.0, FLAG_HELP["detail"])
+  flags.DEFINE_enum("tone", "drawn", list(TONES), FLAG_HELP["tone"])
+  flags.DEFINE_enum("blacks", "auto", list(BLACKS), FLAG_HELP["blacks"])
+
+
+def from_absl_flags(FLAGS) -> Style:
+  return Style(FLAGS["line-weight"].value, FLAGS.detail, FLAGS.tone, FLAGS.blacks)
+
+
+def from_arguments(args) -> Style:
+  """The ``Style`` of parsed ``add_arguments`` flags (ValueError names a bad one)."""
+  return Style(args.line_weight, args.detail, args.tone, args.blacks)
+
+
+def check_model(style: Style, model_cfg: dict, what: str) -> None:
+  """A non-default style needs a model with a style input: say so, naming it."""
+  if not style.is_default and not int(model_cfg.get("style_dims", 0)):
+    raise ValueError(f"{what} has no style input, so it draws only the default style "
+                     f"(asked: {style.describe()}); use a model trained with "
+                     f"--config.model.style_dims={DIMS} (configs/style_finetune.py)")

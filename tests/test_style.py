@@ -173,3 +173,83 @@ def test_style_travels_from_style_tsv_through_packing_to_the_batch(tmp_path):
     read_styles(str(root))
   write_styles(str(root), {"000001": Style(tone="dark")})
   assert read_styles(str(root)) == {"000001": Style(tone="dark")}
+
+
+@pytest.fixture(scope="module")
+def style_weights(base_weights, tmp_path_factory):
+  """A tiny style model in the shipped format: the base weights, style layers random."""
+  from lineart_jax import pretrained
+  fresh = jax.tree.map(np.asarray, init_variables(from_config(CFG), 1))
+  merged, new = extend_variables(fresh, base_weights)
+  rng = np.random.default_rng(3)
+  for n in new:
+    merged["params"][n]["kernel"] = rng.normal(0, 0.3, merged["params"][n]["kernel"].shape
+                                               ).astype(np.float32)
+  out = tmp_path_factory.mktemp("style_model")
+  pretrained.save(CFG, merged, {"step": 1}, str(out))
+  return str(out), merged
+
+
+DARK_THICK = ["--line-weight", "2", "--tone", "dark", "--blacks", "paint", "--detail", "0.5"]
+
+
+def test_infer_draws_the_requested_style_and_refuses_it_without_a_style_input(
+    style_weights, base_weights, tmp_path, capsys):
+  from lineart_jax import infer
+  from lineart_jax.data.imageio import read_line, write_png
+  folder, variables = style_weights
+  image = _image(90, 70)
+  write_png(str(tmp_path / "a.png"), image)
+  outs = {}
+  for name, flags in (("default", []), ("styled", DARK_THICK)):
+    assert infer.main([str(tmp_path / "a.png"), "--checkpoint", folder, "--out",
+                       str(tmp_path / name), *flags]) == 0
+    outs[name] = read_line(str(tmp_path / name / "a_lineart.png")).astype(int)
+  st = Style(2.0, 0.5, "dark", "paint")
+  for name, vec in (("default", None), ("styled", st.vector())):
+    want = np.asarray(predict_lines(from_config(CFG), variables, image[None], vec))[0]
+    assert np.abs(outs[name] - np.round(want * 255)).max() <= 1
+  assert np.abs(outs["styled"] - outs["default"]).max() > 3
+  assert "style: line weight 2, detail 0.5, tone dark, blacks paint" in capsys.readouterr().err
+  # a model with no style input: the default style works, any other is refused by name
+  from lineart_jax import pretrained
+  plain = tmp_path / "plain"
+  pretrained.save({"width": WIDTH}, base_weights, {"step": 1}, str(plain))
+  assert infer.main([str(tmp_path / "a.png"), "--checkpoint", str(plain), "--out",
+                     str(tmp_path / "p")]) == 0
+  assert infer.main([str(tmp_path / "a.png"), "--checkpoint", str(plain), "--tone", "dark",
+                     "--out", str(tmp_path / "q")]) == 2
+  err = capsys.readouterr().err
+  assert "has no style input" in err and str(plain) in err and "style_dims=5" in err
+  assert not (tmp_path / "q").exists() or not list((tmp_path / "q").iterdir())
+  with pytest.raises(SystemExit):
+    infer.main([str(tmp_path / "a.png"), "--line-weight", "3"])
+  assert "line weight 3" in capsys.readouterr().err
+
+
+def test_export_takes_the_style_as_a_second_input(style_weights, tmp_path):
+  import onnxruntime as ort
+  from lineart_jax import export, infer
+  from lineart_jax.data.imageio import read_line, write_png
+  folder, variables = style_weights
+  for fmt in ("onnx", "stablehlo"):
+    export.export_model(folder, str(tmp_path / f"m.{fmt}"), fmt)
+  images = np.stack([_image(40, 48, 0), _image(40, 48, 1)])
+  styles = np.stack([Style().vector(), Style(0.5, 0.0, "dark", "ink").vector()])
+  want = np.asarray(predict_lines(from_config(CFG), variables, images, styles))
+  session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+  assert [i.name for i in session.get_inputs()] == ["image", "style"]
+  got = session.run(None, {"image": images, "style": styles})[0]
+  hlo = jax.export.deserialize(bytearray((tmp_path / "m.stablehlo").read_bytes()))
+  assert np.abs(got - want).max() < 1e-4
+  assert np.abs(np.asarray(hlo.call(images, styles)) - want).max() < 1e-4
+  assert np.abs(want[1] - np.asarray(predict_lines(from_config(CFG), variables,
+                                                   images[1:])[0])).max() > 0.01
+  # infer --model feeds the style flags to the export's style input
+  write_png(str(tmp_path / "a.png"), _image(90, 70))
+  for name, args in (("onnx", ["--model", str(tmp_path / "m.onnx")]),
+                     ("jax", ["--checkpoint", folder])):
+    assert infer.main([str(tmp_path / "a.png"), "--out", str(tmp_path / name), *args,
+                       *DARK_THICK]) == 0
+  a, b = (read_line(str(tmp_path / n / "a_lineart.png")).astype(int) for n in ("onnx", "jax"))
+  assert np.abs(a - b).max() <= 1

@@ -17,7 +17,11 @@ async function load(url) {
   sessionUrl = url;
 }
 
-async function run({rgb, height, width, tile}) {
+// A style model's export takes a second input, 'style' (N, 5): offsets from the
+// default style (lineart_jax/style.py), all zeros unless the page sends a style.
+const STYLE_DIMS = 5;
+
+async function run({rgb, height, width, tile, style}) {
   const start = performance.now();
   const {rgb: padded, h8, w8} = padToMultiple(rgb, height, width);
   const th = Math.min(tile, h8), tw = Math.min(tile, w8);
@@ -31,6 +35,10 @@ async function run({rgb, height, width, tile}) {
       window_.set(padded.subarray(from, from + tw * 3), r * tw * 3);
     }
     const feeds = {[session.inputNames[0]]: new ort.Tensor('uint8', window_, [1, th, tw, 3])};
+    if (session.inputNames.includes('style')) {
+      feeds.style = new ort.Tensor('float32', Float32Array.from(style || new Array(STYLE_DIMS).fill(0)),
+                                   [1, STYLE_DIMS]);
+    }
     const pred = (await session.run(feeds))[session.outputNames[0]].data;
     for (let r = y0; r < y1; r++) {
       for (let c = x0; c < x1; c++) out[r * w8 + c] = pred[(r - y) * tw + (c - x)];
