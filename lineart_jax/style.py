@@ -87,11 +87,13 @@ class Style:
 
 def sample(rng: np.random.Generator) -> Style:
   """A training style: each control at its default half the time (a quarter of
-  the pairs keep the whole default style), otherwise spread over its range."""
+  the pairs keep the whole default style), otherwise spread over its range.
+  Values are rounded to 4 decimals so that ``style.tsv`` (6 significant
+  digits) holds exactly the style the target was drawn with."""
   if rng.uniform() < 0.25:
     return Style()
-  weight = float(2.0 ** rng.uniform(-1, 1)) if rng.uniform() < 0.5 else 1.0
-  detail = float(rng.choice([0.0, rng.uniform(0, 1)])) if rng.uniform() < 0.5 else 1.0
+  weight = round(float(2.0 ** rng.uniform(-1, 1)), 4) if rng.uniform() < 0.5 else 1.0
+  detail = round(float(rng.choice([0.0, rng.uniform(0, 1)])), 4) if rng.uniform() < 0.5 else 1.0
   tone = "dark" if rng.uniform() < 0.4 else "drawn"
   blacks = str(rng.choice(["auto", "ink", "paint"], p=[0.4, 0.3, 0.3]))
   return Style(weight, detail, tone, blacks)
