@@ -7,7 +7,15 @@
   model | the true line art;
 * docs/real_art.png (with ``--real``): real illustrations of a dataset root (the
   README uses ``shared/data/red-panda-emotes``, CC BY 4.0) | OpenCV | the model |
-  the artist's own line layer, each image extracted whole at its own size.
+  the artist's own line layer, each image extracted whole at its own size;
+* docs/style_controls.png and docs/style_blacks.png (with ``--style-model``, a
+  model with a style input, and ``--style-image``, a color image with its line
+  layer as the pair layout has it): the image at line weight 0.5 / 1 / 2 (columns)
+  x detail 1 / 0 (rows), then the color image | --blacks auto | ink | paint for it
+  and for a synthetic pair with solid black areas.
+
+  python docs/make_figures.py --style-model=runs/style/shipped \
+      --style-image=../shared/data/red-panda-emotes/color/pandaHug.png
 """
 
 import argparse
@@ -23,6 +31,7 @@ from lineart_jax.data.imageio import read_color, read_line, write_png
 from lineart_jax.data.pairs import pairs_from_root
 from lineart_jax.data.synthetic import make_pair
 from lineart_jax.infer import NetworkExtractor
+from lineart_jax.style import Style
 from lineart_jax.trainer import VALIDATION_SEED_OFFSET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,7 +53,12 @@ def main():
   p.add_argument("--size", type=int, default=256)
   p.add_argument("--real", help="dataset root of real pairs for docs/real_art.png")
   p.add_argument("--names", default="", help="comma-separated color file names of --real")
+  p.add_argument("--style-model", help="a style model for the style figures (only those)")
+  p.add_argument("--style-image", help="its color image (line layer: ../line/<same name>)")
   args = p.parse_args()
+  if args.style_model:
+    style_figures(args.style_model, args.style_image, args.size)
+    return
   rows = []
   for i in range(0, 6, 2):
     pairs = [make_pair(0, i + k, args.size) for k in range(2)]
@@ -61,6 +75,31 @@ def main():
              if not wanted or os.path.basename(pr.color) in wanted]
     rows = [row(read_color(pr.color), read_line(pr.line), net, args.size) for pr in pairs]
     write_png(os.path.join(HERE, "real_art.png"), np.concatenate(rows, axis=0))
+
+
+def shrink(img, side):
+  return cv2.resize(img, (round(img.shape[1] * side / img.shape[0]), side),
+                    interpolation=cv2.INTER_AREA)
+
+
+def style_figures(model: str, image: str, side: int) -> None:
+  """docs/style_controls.png and docs/style_blacks.png (see the module docstring)."""
+  def draw(color, **style):
+    return gray_rgb(NetworkExtractor.from_weights(model, style=Style(**style))(color))
+
+  color = read_color(image)
+  line = read_line(os.path.join(os.path.dirname(os.path.dirname(image)), "line",
+                                os.path.basename(image)))
+  rows = []
+  for detail, first in ((1.0, color), (0.0, gray_rgb(line / 255.0))):
+    rows.append(np.concatenate([shrink(x, side) for x in [first] + [
+        draw(color, line_weight=w, detail=detail) for w in (0.5, 1.0, 2.0)]], axis=1))
+  write_png(os.path.join(HERE, "style_controls.png"), np.concatenate(rows, axis=0))
+  spots = next(c for c, _ in (make_pair(VALIDATION_SEED_OFFSET, i, 384) for i in range(200))
+               if np.mean(cv2.cvtColor(c, cv2.COLOR_RGB2GRAY) < 40) > 0.03)
+  rows = [np.concatenate([shrink(x, side) for x in [c] + [
+      draw(c, blacks=b) for b in ("auto", "ink", "paint")]], axis=1) for c in (color, spots)]
+  write_png(os.path.join(HERE, "style_blacks.png"), np.concatenate(rows, axis=0))
 
 
 if __name__ == "__main__":

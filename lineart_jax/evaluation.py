@@ -74,6 +74,50 @@ def score(preds: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -> dict[st
           **fscore.result()}
 
 
+def skeleton(mask: np.ndarray) -> np.ndarray:
+  """The one-pixel-wide skeleton of a boolean mask (Zhang-Suen thinning).
+
+  For the stroke-width measure of the line-style controls; opencv-python has
+  no thinning (it is in the contrib build), so it is done here, vectorised."""
+  img = np.pad(mask.astype(bool), 1)
+  while True:
+    changed = False
+    for step in (0, 1):
+      p = [img[1:-1, 1:-1], img[:-2, 1:-1], img[:-2, 2:], img[1:-1, 2:], img[2:, 2:],
+           img[2:, 1:-1], img[2:, :-2], img[1:-1, :-2], img[:-2, :-2]]
+      ring = p[1:] + p[1:2]  # P2..P9, P2
+      neighbours = sum(q.astype(np.uint8) for q in p[1:])
+      transitions = sum((~a & b).astype(np.uint8) for a, b in zip(ring[:-1], ring[1:]))
+      if step == 0:
+        keep_out = ~(p[1] & p[3] & p[5]) & ~(p[3] & p[5] & p[7])
+      else:
+        keep_out = ~(p[1] & p[3] & p[7]) & ~(p[1] & p[5] & p[7])
+      drop = p[0] & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & keep_out
+      if drop.any():
+        img[1:-1, 1:-1] &= ~drop
+        changed = True
+    if not changed:
+      return img[1:-1, 1:-1]
+
+
+def stroke_width(lines: np.ndarray, threshold: float = 0.5) -> float:
+  """2 x ink area / skeleton length of (H, W) line art in [0, 1] (ink ``< threshold``),
+  the line-weight measure of issue 29 (twice the mean stroke width); NaN without ink."""
+  ink = lines < threshold
+  length = int(skeleton(ink).sum())
+  return 2.0 * float(ink.sum()) / length if length else float("nan")
+
+
+def ink_near(pred_ink: np.ndarray, ink: np.ndarray, tolerance: int = TOLERANCE) -> float:
+  """Fraction of ``ink`` pixels within ``tolerance`` px of a ``pred_ink`` pixel
+  (recall at a tolerance; 1.0 when ``ink`` is empty)."""
+  if not ink.any():
+    return 1.0
+  disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1,) * 2)
+  near = cv2.dilate(pred_ink.astype(np.uint8), disk).astype(bool)
+  return float(np.sum(near & ink) / np.sum(ink))
+
+
 def gray_threshold(rgb: np.ndarray) -> np.ndarray:
   """The grayscale-threshold baseline: luminance as line art (thresholded by the F-score)."""
   return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0

@@ -44,3 +44,27 @@ def test_panel_rows_are_color_prediction_target_and_loss_map():
   np.testing.assert_array_equal(grid[:16, :24], pairs[0]["color"])
   np.testing.assert_array_equal(grid[16:, 24:48, 1], np.round(preds[1] * 255).astype(np.uint8))
   np.testing.assert_array_equal(grid[:16, 48:72, 0], pairs[0]["line"][..., 0])
+
+
+def test_skeleton_is_one_pixel_wide_and_stroke_width_follows_the_drawn_width():
+  widths = []
+  yy, xx = np.mgrid[:160, :160]
+  for w in (3, 6, 12):
+    img = np.ones((160, 160), np.float32)
+    img[20:140, 40:40 + w] = 0.0  # a straight bar w px wide, 120 long
+    img[np.abs(np.hypot(yy - 80, xx - 120) - 25) < w / 2] = 0.0  # a ring w px wide
+    skel = evaluation.skeleton(img < 0.5)
+    assert skel.any() and not (skel & ~(img < 0.5)).any()  # inside the ink
+    bar = skel[30:130, 30:40 + w + 10]  # away from the bar's ends: one pixel per row
+    assert (bar.sum(axis=1) == 1).all(), w
+    widths.append(evaluation.stroke_width(img))
+  assert widths[0] < widths[1] < widths[2]
+  assert 1.6 < widths[1] / widths[0] < 2.4 and 1.6 < widths[2] / widths[1] < 2.4
+  assert np.isnan(evaluation.stroke_width(np.ones((8, 8))))
+
+
+def test_ink_near_counts_ink_within_the_tolerance_only():
+  pred, ink = _line_at(10) < 0.5, _line_at(12) < 0.5
+  assert evaluation.ink_near(pred, ink) == 1.0
+  assert evaluation.ink_near(pred, _line_at(13) < 0.5) == 0.0
+  assert evaluation.ink_near(pred, np.zeros((32, 32), bool)) == 1.0
