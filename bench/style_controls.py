@@ -8,9 +8,10 @@ draws every image of each set in several styles; each control's effect is
 measured against the default style of the same model:
 
 * line weight 0.5 / 1 / 2: the median over images of 2 x ink area / skeleton
-  length (``evaluation.stroke_width``, ink = value < 0.5), on the pairs of
-  ``--emotes`` and on ``--synthetic`` generator pairs (seed 2027, 384 px; their
-  targets drawn at the same weights are printed beside);
+  length (``evaluation.stroke_width``: lines = value < 0.75, their area in
+  full-ink pixels, solid fills left out), on the pairs of ``--emotes`` and on
+  ``--synthetic`` generator pairs (seed 2027, 384 px; their targets drawn at the
+  same weights are printed beside);
 * detail 1 / 0 on the synthetic pairs: predicted ink pixels, and the outline
   recall: the fraction of the true detail-0 target's ink (every non-detail
   stroke) within 2 px of the detail-0 prediction's ink;
@@ -107,7 +108,8 @@ def blacks_rows(predict, name, colors, targets, dark=None) -> dict:
 def real_set(root: str):
   names, pairs = load_pairs(root)
   pairs = list(pairs)
-  return names, [p["color"] for p in pairs], [p["line"][..., 0] / 255.0 for p in pairs]
+  return (names, [p["color"] for p in pairs],
+          [p["line"].reshape(p["color"].shape[:2]) / 255.0 for p in pairs])
 
 
 def main():

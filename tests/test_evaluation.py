@@ -48,18 +48,23 @@ def test_panel_rows_are_color_prediction_target_and_loss_map():
 
 def test_skeleton_is_one_pixel_wide_and_stroke_width_follows_the_drawn_width():
   widths = []
-  yy, xx = np.mgrid[:160, :160]
+  yy, xx = np.mgrid[:400, :400]
   for w in (3, 6, 12):
-    img = np.ones((160, 160), np.float32)
-    img[20:140, 40:40 + w] = 0.0  # a straight bar w px wide, 120 long
-    img[np.abs(np.hypot(yy - 80, xx - 120) - 25) < w / 2] = 0.0  # a ring w px wide
+    img = np.ones((400, 400), np.float32)
+    img[40:360, 100:100 + w] = 0.0  # a straight bar w px wide, 320 long
+    img[np.abs(np.hypot(yy - 200, xx - 270) - 80) < w / 2] = 0.0  # a ring w px wide
     skel = evaluation.skeleton(img < 0.5)
     assert skel.any() and not (skel & ~(img < 0.5)).any()  # inside the ink
-    bar = skel[30:130, 30:40 + w + 10]  # away from the bar's ends: one pixel per row
+    bar = skel[60:340, 90:100 + w + 10]  # away from the bar's ends: one pixel per row
     assert (bar.sum(axis=1) == 1).all(), w
     widths.append(evaluation.stroke_width(img))
+    assert abs(widths[-1] - 2 * w) <= 0.1 * 2 * w, (w, widths[-1])  # twice the width
+    filled = img.copy()
+    filled[150:250, 10:80] = 0.0  # a solid fill, apart from the lines: left out
+    assert abs(evaluation.stroke_width(filled) - widths[-1]) <= 0.05 * widths[-1], w
+    light = 1.0 - 0.5 * (1.0 - img)  # the same lines half as dark: half the ink area
+    assert abs(evaluation.stroke_width(light) - widths[-1] / 2) <= 0.05 * widths[-1], w
   assert widths[0] < widths[1] < widths[2]
-  assert 1.6 < widths[1] / widths[0] < 2.4 and 1.6 < widths[2] / widths[1] < 2.4
   assert np.isnan(evaluation.stroke_width(np.ones((8, 8))))
 
 
