@@ -61,7 +61,7 @@ else
 fi
 python -m lineart_jax.train --config="$CONFIG" --workdir="$RUNS/stage2" \
   --config.init_from="$INIT" --config.data.root="${DATA2}_packed" "$@"
-python -m lineart_jax.calibrate "$RUNS/stage2" --out "$RUNS/shipped" --pairs 30 --size 384 \
-  --seed 2027 --command "$command" \
+python -m lineart_jax.calibrate "$RUNS/stage2" --out "$RUNS/shipped" --data synthetic \
+  --pairs 30 --size 384 --seed 2027 --command "$command" \
   --notes "launch/pretrain.sh at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "recipe done: $RUNS/shipped"

@@ -111,12 +111,19 @@ def synthetic_logits(extractor, count: int, size: int, seed: int
 def pair_logits(extractor, root: str, count: int, size: int
                 ) -> tuple[np.ndarray, np.ndarray]:
   """(logits, targets in [0, 1]) of center crops (``size``, paper-padded) of the
-  first ``count`` pairs of ``root`` (root, manifest or packed folder)."""
+  first ``count`` pairs of ``root`` (root, manifest or packed folder) in the
+  default line style: pairs of a styled set (``style.tsv``) drawn in another
+  style are passed over, since the model draws the default style here."""
   from lineart_jax.data import pipeline
   source = pipeline.open_source(root, seed=0)
   zs, targets = [], []
-  for i in range(min(count, len(source))):
-    pair = pipeline.center_crop(source[i], size)
+  for i in range(len(source)):
+    if len(zs) == count:
+      break
+    pair = source[i]
+    if "style" in pair and np.any(pair["style"]):
+      continue  # drawn in another line style: the fit is of the default style's output
+    pair = pipeline.center_crop(pair, size)
     zs.append(logits(extractor(pair["color"])))
     line = pair["line"][..., 0] if pair["line"].ndim == 3 else pair["line"]
     targets.append(line.astype(np.float32) / 255.0)

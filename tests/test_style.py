@@ -253,3 +253,24 @@ def test_export_takes_the_style_as_a_second_input(style_weights, tmp_path):
                        *DARK_THICK]) == 0
   a, b = (read_line(str(tmp_path / n / "a_lineart.png")).astype(int) for n in ("onnx", "jax"))
   assert np.abs(a - b).max() <= 1
+
+
+def test_calibration_on_a_styled_set_fits_only_its_default_style_pairs(tmp_path):
+  from lineart_jax.calibrate import pair_logits
+  root = tmp_path / "syn"
+  synthetic.write_dataset(str(root), 12, seed=5, size=48, styles=True)
+  styles = read_styles(str(root))
+  default = sorted(k for k, s in styles.items() if s.is_default)
+  assert 0 < len(default) < 12
+  seen = []
+
+  def extractor(color):
+    seen.append(color)
+    return np.full(color.shape[:2], 0.5, np.float32)
+
+  z, targets = pair_logits(extractor, str(root), 30, 48)
+  assert len(z) == len(targets) == len(default)
+  for key, target in zip(default, targets):
+    _, line = synthetic.make_pair(5, int(key), 48)
+    np.testing.assert_array_equal(target, line / np.float32(255.0))
+  assert len(pair_logits(extractor, str(root), 1, 48)[0]) == 1
