@@ -14,7 +14,8 @@ measured against the default style of the same model:
   same weights are printed beside);
 * detail 1 / 0 on the synthetic pairs: predicted ink pixels, and the outline
   recall: the fraction of the true detail-0 target's ink (every non-detail
-  stroke) within 2 px of the detail-0 prediction's ink;
+  stroke, < 0.5) within 2 px of the detail-0 prediction's ink; predicted ink is
+  value < 0.5, and < 0.75 (light lines too) beside it;
 * solid blacks auto / ink / paint: PSNR and F@2 (``evaluation.score``) on the
   emotes and on ``--anime-dev``, and there the ink inside large dark regions:
   the fraction of pixels predicted as ink (< 0.5) inside the color image's
@@ -22,8 +23,9 @@ measured against the default style of the same model:
   areas, then eroded 2 px), pooled over the set;
 * tone drawn / dark on the frames of ``--frames`` (images in ``color/`` and
   peers' outputs in ``peers/<name>/``, no truth): the median darkness (1 -
-  value) of ink pixels (value < 0.75) beside each peer's, and the share of the
-  dark tone's ink within 2 px of a mark (value < 0.9) of the default's.
+  value) of the line cores (the skeleton of the pixels below 0.75: a line's
+  anti-aliased edge is not its tone) beside each peer's, and the share of the
+  dark tone's ink (< 0.75) within 2 px of a mark (value < 0.9) of the default's.
 
 Each set is optional (a folder of pairs: ``color/`` + ``line/``); the figures
 printed are the ones in README.md and docs/model_card.md.
@@ -48,6 +50,7 @@ from lineart_jax.infer import NetworkExtractor, extract
 from lineart_jax.style import Style
 
 WEIGHTS = (0.5, 1.0, 2.0)
+DETAIL_INK = (0.5, 0.75)  # ink = value below this, for the detail figures
 DARK_LUMA, DARK_OPEN, DARK_ERODE = 80, 15, 2
 TONE_INK, TONE_MARK = 0.75, 0.9
 
@@ -139,16 +142,19 @@ def main():
     full, outline = predict("synthetic", colors, Style()), predict("synthetic", colors,
                                                                    Style(detail=0.0))
     outline_truth = targets(Style(detail=0.0))
-    ink_full = sum(int(np.sum(x < 0.5)) for x in full)
-    ink_outline = sum(int(np.sum(x < 0.5)) for x in outline)
+    truth_ink = [t < 0.5 for t in outline_truth]
+    rows = {}
+    for thr in DETAIL_INK:
+      ink_full = sum(int(np.sum(x < thr)) for x in full)
+      ink_outline = sum(int(np.sum(x < thr)) for x in outline)
+      recall = (sum(evaluation.ink_near(o < thr, t) * np.sum(t) for o, t in zip(outline, truth_ink))
+                / max(sum(int(np.sum(t)) for t in truth_ink), 1))
+      rows[str(thr)] = {"ink_drop": 1 - ink_outline / max(ink_full, 1),
+                        "outline_recall": float(recall)}
     truth_full = sum(int(np.sum(x < 0.5)) for x in truths[1.0])
-    truth_outline = sum(int(np.sum(x < 0.5)) for x in outline_truth)
-    recall = (sum(evaluation.ink_near(o < 0.5, t < 0.5) * np.sum(t < 0.5)
-                  for o, t in zip(outline, outline_truth)) / max(truth_outline, 1))
-    report["synthetic_detail"] = {
-        "ink_drop": 1 - ink_outline / max(ink_full, 1),
-        "target_ink_drop": 1 - truth_outline / max(truth_full, 1),
-        "outline_recall": float(recall)}
+    truth_outline = sum(int(np.sum(t)) for t in truth_ink)
+    report["synthetic_detail"] = {"target_ink_drop": 1 - truth_outline / max(truth_full, 1),
+                                  "by_ink_threshold": rows}
 
   if args.emotes:
     _, colors, lines = real_set(args.emotes)
@@ -168,7 +174,8 @@ def main():
     dark = predict("frames", colors, Style(tone="dark"))
 
     def darkness(lines):
-      values = np.concatenate([x[x < TONE_INK] for x in lines])
+      """Median darkness of the line cores: the skeleton of the pixels below TONE_INK."""
+      values = np.concatenate([x[evaluation.skeleton(x < TONE_INK)] for x in lines])
       return float(np.median(1 - values)) if values.size else float("nan")
 
     near = [evaluation.ink_near(d < TONE_MARK, k < TONE_INK) * np.sum(k < TONE_INK)
@@ -205,8 +212,10 @@ def print_report(r: dict) -> None:
     print(f"  (emotes' own line layers: {r['emotes_weight_target']:.2f})")
   if "synthetic_detail" in r:
     d = r["synthetic_detail"]
-    print(f"detail 1 -> 0, synthetic: ink {-100 * d['ink_drop']:+.0f} % (targets "
-          f"{-100 * d['target_ink_drop']:+.0f} %), outline recall {d['outline_recall']:.3f}")
+    for thr, row in d["by_ink_threshold"].items():
+      print(f"detail 1 -> 0, synthetic, ink < {thr}: ink {-100 * row['ink_drop']:+.0f} % "
+            f"(targets {-100 * d['target_ink_drop']:+.0f} %), outline recall "
+            f"{row['outline_recall']:.3f}")
   for key, what in (("emotes_blacks", "emotes"), ("anime_dev_blacks", "anime-dev")):
     if key in r:
       for blacks, row in r[key].items():
@@ -218,7 +227,8 @@ def print_report(r: dict) -> None:
     for name, row in r["frames_tone"].items():
       extra = (f"  ink within 2 px of the default's marks {100 * row['ink_near_default']:.1f} %"
                if "ink_near_default" in row else "")
-      print(f"tone, anime frames, {name}: median ink darkness {row['darkness']:.3f}{extra}")
+      print(f"tone, anime frames, {name}: median darkness of line cores "
+            f"{row['darkness']:.3f}{extra}")
 
 
 if __name__ == "__main__":
