@@ -108,10 +108,10 @@ def blacks_rows(predict, name, colors, targets, dark=None) -> dict:
   return rows
 
 
-def real_set(root: str):
-  names, pairs = load_pairs(root)
-  pairs = list(pairs)
-  return (names, [p["color"] for p in pairs],
+def real_set(root: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+  """(color images, line art in [0, 1]) of every pair of ``root``."""
+  pairs = list(load_pairs(root)[1])
+  return ([p["color"] for p in pairs],
           [p["line"].reshape(p["color"].shape[:2]) / 255.0 for p in pairs])
 
 
@@ -143,27 +143,27 @@ def main():
                                                                    Style(detail=0.0))
     outline_truth = targets(Style(detail=0.0))
     truth_ink = [t < 0.5 for t in outline_truth]
+    truth_outline = sum(int(np.sum(t)) for t in truth_ink)
     rows = {}
     for thr in DETAIL_INK:
       ink_full = sum(int(np.sum(x < thr)) for x in full)
       ink_outline = sum(int(np.sum(x < thr)) for x in outline)
       recall = (sum(evaluation.ink_near(o < thr, t) * np.sum(t) for o, t in zip(outline, truth_ink))
-                / max(sum(int(np.sum(t)) for t in truth_ink), 1))
+                / max(truth_outline, 1))
       rows[str(thr)] = {"ink_drop": 1 - ink_outline / max(ink_full, 1),
                         "outline_recall": float(recall)}
     truth_full = sum(int(np.sum(x < 0.5)) for x in truths[1.0])
-    truth_outline = sum(int(np.sum(t)) for t in truth_ink)
     report["synthetic_detail"] = {"target_ink_drop": 1 - truth_outline / max(truth_full, 1),
                                   "by_ink_threshold": rows}
 
   if args.emotes:
-    _, colors, lines = real_set(args.emotes)
+    colors, lines = real_set(args.emotes)
     report["emotes_weight"] = weight_rows(predict, "emotes", colors)
     report["emotes_weight_target"] = median_width(lines)
     report["emotes_blacks"] = blacks_rows(predict, "emotes", colors, lines)
 
   if args.anime_dev:
-    _, colors, lines = real_set(args.anime_dev)
+    colors, lines = real_set(args.anime_dev)
     report["anime_dev_blacks"] = blacks_rows(predict, "anime-dev", colors, lines,
                                              [dark_regions(c) for c in colors])
 

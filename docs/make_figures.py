@@ -84,8 +84,13 @@ def shrink(img, side):
 
 def style_figures(model: str, image: str, side: int) -> None:
   """docs/style_controls.png and docs/style_blacks.png (see the module docstring)."""
-  def draw(color, **style):
-    return gray_rgb(NetworkExtractor.from_weights(model, style=Style(**style))(color))
+  extractors = {}  # one per style: loading the weights and compiling, once each
+
+  def draw(color, **options):
+    style = Style(**options)
+    if style not in extractors:
+      extractors[style] = NetworkExtractor.from_weights(model, style=style)
+    return gray_rgb(extractors[style](color))
 
   color = read_color(image)
   line = read_line(os.path.join(os.path.dirname(os.path.dirname(image)), "line",

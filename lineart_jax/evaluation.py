@@ -33,13 +33,17 @@ def psnr(pred: np.ndarray, target: np.ndarray) -> float:
   return 10.0 * np.log10(1.0 / max(mse, 1e-10))
 
 
+def tolerance_disk(tolerance: int) -> np.ndarray:
+  """The disk a mask is dilated by to count what lies within ``tolerance`` px."""
+  return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
+
+
 class InkFScore:
   """Pooled precision/recall counts per threshold."""
 
   def __init__(self, thresholds: Sequence[float] = THRESHOLDS, tolerance: int = TOLERANCE):
     self.thresholds = np.asarray(thresholds)
-    self.disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                          (2 * tolerance + 1, 2 * tolerance + 1))
+    self.disk = tolerance_disk(tolerance)
     self.counts = np.zeros((len(self.thresholds), 4))  # prec hits, pred, rec hits, target
 
   def add(self, pred: np.ndarray, target: np.ndarray) -> None:
@@ -127,8 +131,7 @@ def ink_near(pred_ink: np.ndarray, ink: np.ndarray, tolerance: int = TOLERANCE) 
   (recall at a tolerance; 1.0 when ``ink`` is empty)."""
   if not ink.any():
     return 1.0
-  disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1,) * 2)
-  near = cv2.dilate(pred_ink.astype(np.uint8), disk).astype(bool)
+  near = cv2.dilate(pred_ink.astype(np.uint8), tolerance_disk(tolerance)).astype(bool)
   return float(np.sum(near & ink) / np.sum(ink))
 
 
