@@ -40,6 +40,10 @@ def get_config() -> ml_collections.ConfigDict:
   c.loss.white = 0.95           # targets >= this are paper (weight 1); real line art's
                                 # paper is 0.94-0.99, and 1.0 weighs it ~0.21
 
+  c.train_only = ""             # "" = every parameter; "style" = only the style layers
+                                # (<bn>_style): the loaded network's weights and
+                                # BatchNorm statistics stay fixed, so the default style
+                                # computes exactly the model of init_from
   c.init_from = ""              # "" = random init; "pretrained" = the shipped weights,
                                 # or a workdir / checkpoint folder (params and BatchNorm)
                                 # or a folder of weights in the shipped format

@@ -130,22 +130,48 @@ def pair_logits(extractor, root: str, count: int, size: int
   return np.stack(zs), np.stack(targets)
 
 
-def run_data(weights: str) -> str | None:
-  """The real training data of the run ``weights`` comes from (its workdir's
-  ``config.json`` ``data.root``), or None (shipped weights, synthetic data)."""
+def run_config(weights: str) -> dict:
+  """The ``config.json`` of the run ``weights`` comes from ({} for shipped weights)."""
   import json
   import os
   from lineart_jax.checkpointing import find_step_dir
   try:
     step_dir = find_step_dir(weights)
   except FileNotFoundError:
-    return None
+    return {}
   config = os.path.join(os.path.dirname(os.path.dirname(step_dir)), "config.json")
   if not os.path.isfile(config):
-    return None
+    return {}
   with open(config, encoding="utf-8") as f:
-    root = json.load(f).get("data", {}).get("root") or None
+    return json.load(f)
+
+
+def run_data(weights: str) -> str | None:
+  """The real training data of the run ``weights`` comes from (its workdir's
+  ``config.json`` ``data.root``), or None (shipped weights, synthetic data)."""
+  import os
+  root = run_config(weights).get("data", {}).get("root") or None
   return root if root and os.path.exists(root) else None
+
+
+def inherited_calibration(weights: str) -> dict | None:
+  """For a run that trained only its style layers (``train_only``) from
+  calibrated weights: that calibration, which the run's frozen last layer still
+  holds.  Fitting again would change the default style, which such a run keeps
+  exactly as its ``init_from`` by construction, and every style's output with it."""
+  config = run_config(weights)
+  if not config.get("train_only") or not config.get("init_from"):
+    return None
+  from lineart_jax import pretrained
+  try:
+    info = pretrained.load_weights_and_info(config["init_from"])[2]
+  except (FileNotFoundError, ValueError):
+    return None
+  if "calibration" not in info:
+    return None
+  return {**info["calibration"], "inherited_from": config["init_from"],
+          "why": f"train_only={config['train_only']!r}: the network outside the style "
+                 "layers, its calibrated last layer included, is init_from's"}
 
 
 def main(argv=None) -> int:
@@ -176,6 +202,20 @@ def main(argv=None) -> int:
   if "calibration" in info:
     sys.exit(f"error: {what} is already calibrated ({info['calibration']}); "
              "calibrate the uncalibrated weights")
+  info = {k: v for k, v in info.items() if k != "model"}
+  command = args.command if args.command is not None else info.get("command", "")
+  cli = f"python -m lineart_jax.calibrate {args.weights} --out {args.out}"
+  if args.notes is not None:
+    info["notes"] = args.notes
+  inherited = inherited_calibration(args.weights)
+  if inherited is not None:
+    print(f"{what} trained only its style layers from {inherited['inherited_from']}, whose "
+          f"calibration (scale {inherited['scale']:.4f}, shift {inherited['shift']:+.4f}) its "
+          "last layer holds: written as it is, not fitted again")
+    info.update(calibration=inherited, command=f"{command} && {cli}" if command else cli)
+    pretrained.save(model, variables, info, args.out)
+    print(f"wrote weights to {args.out}")
+    return 0
   extractor = NetworkExtractor(model, variables)
   data = args.data if args.data is not None else (run_data(args.weights) or "synthetic")
   if data == "synthetic":
@@ -195,17 +235,12 @@ def main(argv=None) -> int:
   kept = " (no gain: weights kept as they are)" if (scale, shift) == (1.0, 0.0) else ""
   print(f"scale {scale:.4f}, shift {shift:+.4f}: training loss {before:.6f} -> {after:.6f}; "
         f"darkest output {darkest(1.0, 0.0):.3f} -> {darkest(scale, shift):.3f}{kept}")
-  info = {k: v for k, v in info.items() if k != "model"}
   calibration = {"scale": scale, "shift": shift, "data": data, "pairs": int(len(z)),
                  "size": args.size, "loss_before": before, "loss_after": after}
   if data == "synthetic":
     calibration["seed"] = args.seed
-  command = args.command if args.command is not None else info.get("command", "")
-  cli = (f"python -m lineart_jax.calibrate {args.weights} --out {args.out} --data {data} "
-         f"--pairs {args.pairs} --size {args.size} --seed {args.seed}")
+  cli += f" --data {data} --pairs {args.pairs} --size {args.size} --seed {args.seed}"
   info.update(calibration=calibration, command=f"{command} && {cli}" if command else cli)
-  if args.notes is not None:
-    info["notes"] = args.notes
   pretrained.save(model, fold(variables, scale, shift), info, args.out)
   print(f"wrote calibrated weights to {args.out}")
   return 0

@@ -24,7 +24,7 @@ import optax
 from jax.sharding import Mesh, PartitionSpec as P
 
 from lineart_jax import losses, sharding
-from lineart_jax.model import AutoEncoder, init_variables
+from lineart_jax.model import STYLE_SUFFIX, AutoEncoder, init_variables
 from lineart_jax.sharding import DATA_AXIS
 
 
@@ -58,10 +58,48 @@ def make_schedule(learning_rate: float, num_steps: int, schedule: str = "constan
   raise ValueError(f"optimizer.schedule must be 'constant' or 'warmup_cosine', not {schedule!r}")
 
 
+# config.train_only: which parameters a run trains.
+TRAIN_ONLY = ("", "style")
+
+
+def trainable_mask(params: Any, train_only: str = "") -> Any:
+  """A tree of bools like ``params``: True where the run trains the parameter.
+
+  ``train_only=""`` trains all of them; ``"style"`` only the style layers
+  (``<bn>_style``, ``model.style_dims > 0``).  Why freeze the rest: the style
+  vector is an offset from the default style and the style layers are linear
+  and bias-free, so with the loaded network fixed (weights *and* BatchNorm
+  statistics) the default style computes exactly the loaded model, however
+  long the fine-tune runs; only the other styles are learnt.
+  """
+  if train_only not in TRAIN_ONLY:
+    raise ValueError(f"train_only={train_only!r}: must be one of "
+                     f"{', '.join(repr(t) for t in TRAIN_ONLY)}")
+  flat = flax.traverse_util.flatten_dict(params)
+  if not train_only:
+    return flax.traverse_util.unflatten_dict({k: True for k in flat})
+  mask = {k: any(str(part).endswith(STYLE_SUFFIX) for part in k) for k in flat}
+  if not any(mask.values()):
+    raise ValueError("train_only='style', but the model has no style layers: set "
+                     "model.style_dims=5")
+  return flax.traverse_util.unflatten_dict(mask)
+
+
 def make_optimizer(learning_rate: float | optax.Schedule, b1: float = 0.9,
-                   b2: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:
-  """optax Adam, as the seed (lr 2e-5, eps 1e-8)."""
-  return optax.adam(learning_rate, b1=b1, b2=b2, eps=eps)
+                   b2: float = 0.999, eps: float = 1e-8, train_only: str = ""
+                   ) -> optax.GradientTransformation:
+  """optax Adam, as the seed (lr 2e-5, eps 1e-8); with ``train_only``, Adam on
+  those parameters only (no optimizer state for the frozen ones, whose updates
+  are zero)."""
+  if train_only not in TRAIN_ONLY:
+    raise ValueError(f"train_only={train_only!r}: must be one of "
+                     f"{', '.join(repr(t) for t in TRAIN_ONLY)}")
+  adam = optax.adam(learning_rate, b1=b1, b2=b2, eps=eps)
+  if not train_only:
+    return adam
+  labels = lambda params: jax.tree.map(lambda m: "train" if m else "frozen",
+                                       trainable_mask(params, train_only))
+  return optax.multi_transform({"train": adam, "frozen": optax.set_to_zero()}, labels)
 
 
 def create_train_state(model: AutoEncoder, optimizer: optax.GradientTransformation,
@@ -93,7 +131,7 @@ def all_finite(*trees) -> jax.Array:
 
 def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
                     mesh: Mesh, learning_rate: float | optax.Schedule,
-                    loss_params: dict | None = None
+                    loss_params: dict | None = None, train_only: str = ""
                     ) -> Callable[[TrainState, dict], tuple[TrainState, dict]]:
   """Returns ``step(state, batch) -> (state, metrics)``, compiled, state donated.
 
@@ -104,6 +142,12 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
   and the updated parameters are all finite, else 0: a finite loss can come with
   inf/NaN gradients, e.g. in bfloat16), replicated scalars.  ``loss_params``
   (alpha, beta, bins, radius) override the paper's loss-map constants.
+
+  ``train_only`` (``trainable_mask``; the optimizer must be ``make_optimizer``'s
+  for the same value): the other parameters' gradients are zero, so XLA drops
+  their weight-gradient convolutions, and BatchNorm normalises with its stored
+  statistics and does not update them (the frozen network computes exactly
+  what was loaded).  ``grad_norm`` is then the trained parameters'.
   """
   if model.bn_axis_name != DATA_AXIS:
     model = model.clone(bn_axis_name=DATA_AXIS)
@@ -114,13 +158,21 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
     weights = losses.loss_map(line, **(loss_params or {}))
 
     def loss_fn(params):
-      output, updates = model.apply(
-          {"params": params, "batch_stats": state.batch_stats}, color, train=True,
-          style=batch.get("style"), mutable=["batch_stats"])
-      return losses.per_image_loss(output, line, weights).mean(), updates["batch_stats"]
+      variables = {"params": params, "batch_stats": state.batch_stats}
+      if train_only:  # the loaded network is fixed, its BatchNorm statistics too
+        output = model.apply(variables, color, train=False, style=batch.get("style"))
+        batch_stats = state.batch_stats
+      else:
+        output, updates = model.apply(variables, color, train=True,
+                                      style=batch.get("style"), mutable=["batch_stats"])
+        batch_stats = updates["batch_stats"]
+      return losses.per_image_loss(output, line, weights).mean(), batch_stats
 
     params = jax.lax.pcast(state.params, DATA_AXIS, to="varying")
     (loss, batch_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+    if train_only:
+      grads = jax.tree.map(lambda g, m: g if m else jnp.zeros_like(g), grads,
+                           trainable_mask(grads, train_only))
     grads = jax.lax.pmean(grads, DATA_AXIS)
     loss = jax.lax.pmean(loss, DATA_AXIS)
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)

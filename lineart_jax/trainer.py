@@ -223,7 +223,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
   o = config.optimizer
   lr = make_schedule(o.learning_rate, config.num_steps, o.schedule, o.warmup_steps,
                      o.end_learning_rate)
-  optimizer = make_optimizer(lr, o.b1, o.b2, o.eps)
+  optimizer = make_optimizer(lr, o.b1, o.b2, o.eps, config.train_only)
   state = create_train_state(model, optimizer, config.seed, mesh)
 
   source, train_idx, val_pairs = data_sources(config)
@@ -256,7 +256,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
                jax.process_count(), config.global_batch, describe(model_config(config)),
                config.model.dtype, source)
 
-  train_step = make_train_step(model, optimizer, mesh, lr, dict(config.loss))
+  train_step = make_train_step(model, optimizer, mesh, lr, dict(config.loss),
+                               config.train_only)
   predict = make_predict(model, mesh)
   writer = MetricWriter(workdir, active=is_main, start_step=start_step)
   chrono = Chrono(config.num_steps, config.global_batch, start_step)

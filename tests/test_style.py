@@ -274,3 +274,54 @@ def test_calibration_on_a_styled_set_fits_only_its_default_style_pairs(tmp_path)
     _, line = synthetic.make_pair(5, int(key), 48)
     np.testing.assert_array_equal(target, line / np.float32(255.0))
   assert len(pair_logits(extractor, str(root), 1, 48)[0]) == 1
+
+
+def test_train_only_style_trains_the_style_layers_and_keeps_the_base_model(base_weights):
+  """config.train_only='style': after real steps the style layers have moved,
+  every other parameter and BatchNorm statistic is bit for bit as loaded, and
+  the default style still draws exactly the base model."""
+  import flax
+
+  from lineart_jax import sharding
+  from lineart_jax.train_step import (create_train_state, make_optimizer, make_train_step,
+                                      trainable_mask)
+  mesh = sharding.make_mesh(jax.devices()[:2])
+  model = from_config(CFG)
+  optimizer = make_optimizer(1e-2, train_only="style")
+  state = create_train_state(model, optimizer, 0, mesh)
+  merged, _ = extend_variables(jax.tree.map(np.asarray, {"params": state.params,
+                                                         "batch_stats": state.batch_stats}),
+                               base_weights)
+  params = jax.tree.map(np.asarray, merged["params"])
+  state = jax.device_put(state.replace(params=params, batch_stats=merged["batch_stats"],
+                                       opt_state=optimizer.init(params)),
+                         sharding.replicated(mesh))
+  mask = trainable_mask(params, "style")
+  # Adam keeps moments only for the style layers
+  adam_leaves = sum(x.size for x in jax.tree.leaves(state.opt_state))
+  assert adam_leaves <= 2 * sum(p.size for p, m in zip(jax.tree.leaves(params),
+                                                      jax.tree.leaves(mask)) if m) + 8
+  step = make_train_step(model, optimizer, mesh, 1e-2, train_only="style")
+  rng = np.random.default_rng(0)
+  colors = np.stack([_image(32, 32, seed) for seed in range(4)])
+  for _ in range(3):
+    batch = {"color": colors, "line": rng.integers(0, 256, (4, 32, 32, 1), np.uint8),
+             "style": np.stack([Style(2.0, 0.0, "dark", "ink").vector()] * 4)}
+    state, metrics = step(state, sharding.global_batch(batch, mesh))
+    assert float(metrics["grad_norm"]) > 0 and float(metrics["finite"]) == 1
+  after = jax.device_get(state)
+  flat = flax.traverse_util.flatten_dict
+  old, new = flat(params), flat(jax.device_get(after.params))
+  for path, m in flat(mask).items():
+    assert (np.abs(np.asarray(new[path]) - old[path]).max() > 0) == m, path
+  for a, b in zip(jax.tree.leaves(after.batch_stats), jax.tree.leaves(merged["batch_stats"])):
+    np.testing.assert_array_equal(a, b)
+  x = _image(40, 56)[None]
+  want = np.asarray(predict_lines(AutoEncoder(width=WIDTH), base_weights, x))
+  trained = {"params": after.params, "batch_stats": after.batch_stats}
+  np.testing.assert_array_equal(np.asarray(predict_lines(model, trained, x)), want)
+  with pytest.raises(ValueError, match="no style layers"):
+    trainable_mask(base_weights["params"], "style")
+  with pytest.raises(ValueError, match="train_only='everything'"):
+    make_optimizer(1e-2, train_only="everything")
+
