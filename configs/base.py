@@ -47,6 +47,9 @@ def get_config() -> ml_collections.ConfigDict:
   c.init_from = ""              # "" = random init; "pretrained" = the shipped weights,
                                 # or a workdir / checkpoint folder (params and BatchNorm)
                                 # or a folder of weights in the shipped format
+  c.init_style_layers = "load"  # "zero": init_from's style layers are left out and start
+                                # at zero (its default style only), as the shipped
+                                # model's style layers did; "load": continue them
 
   c.data = ml_collections.ConfigDict()
   c.data.root = ""              # "" = built-in synthetic illustrations; else packed

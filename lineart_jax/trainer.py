@@ -39,7 +39,7 @@ from lineart_jax.data import pipeline
 from lineart_jax.data.imageio import write_png
 from lineart_jax.data.synthetic import SyntheticSource
 from lineart_jax.metrics import Chrono, MetricWriter, format_eta
-from lineart_jax.model import (AutoEncoder, describe, extend_variables, from_config,
+from lineart_jax.model import (STYLE_SUFFIX, AutoEncoder, describe, extend_variables, from_config,
                                normalize_config, predict_lines)
 from lineart_jax.train_step import (create_train_state, make_optimizer, make_schedule,
                                     make_train_step)
@@ -100,7 +100,9 @@ def init_from(state, config, optimizer, mesh):
 
   Weights of the same width but without this config's edge maps or skips load
   too: those layers keep their zero initialisation, so the fine-tune starts from
-  exactly the loaded model (``model.extend_variables``).
+  exactly the loaded model (``model.extend_variables``).  Weights with a style
+  input load into a config without one minus their style layers: what remains
+  is their default style exactly (the style vector is an offset from it).
   """
   from lineart_jax.pretrained import load_weights
   saved_model, variables, what = load_weights(config.init_from)
@@ -108,7 +110,8 @@ def init_from(state, config, optimizer, mesh):
   extendable = (saved_model["width"] == wanted["width"]
                 and saved_model["arch"] in ("seed", wanted["arch"])
                 and saved_model["edges"] in (0, wanted["edges"])
-                and saved_model["style_dims"] in (0, wanted["style_dims"]))
+                and (saved_model["style_dims"] in (0, wanted["style_dims"])
+                     or not wanted["style_dims"]))
   if not extendable:
     hint = (f"--config.model.width={saved_model['width']}"
             if saved_model["width"] != wanted["width"] else
@@ -122,8 +125,18 @@ def init_from(state, config, optimizer, mesh):
   # under jax.distributed, where np.asarray of a global array would fail).
   fresh = jax.tree.map(lambda a: np.asarray(a.addressable_data(0)),
                        {"params": state.params, "batch_stats": state.batch_stats})
+  variables = jax.tree.map(np.asarray, variables)
+  zero_style = config.init_style_layers == "zero"
+  if config.init_style_layers not in ("load", "zero"):
+    raise ValueError(f"init_style_layers={config.init_style_layers!r}: 'load' or 'zero'")
+  if saved_model["style_dims"] and (zero_style or not wanted["style_dims"]):
+    variables = {c: {k: v for k, v in tree.items() if not k.endswith(STYLE_SUFFIX)}
+                 for c, tree in variables.items()}
+    logging.info("init_from %s: its style layers are left out (%s): the run starts from its "
+                 "default style", what, "init_style_layers='zero'" if wanted["style_dims"]
+                 else "no model.style_dims")
   try:
-    merged, new_layers = extend_variables(fresh, jax.tree.map(np.asarray, variables))
+    merged, new_layers = extend_variables(fresh, variables)
   except ValueError as e:
     raise IncompatibleCheckpointError(f"init_from={config.init_from!r}: {e}") from e
   params = jax.tree.map(jnp.asarray, merged["params"])

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from lineart_jax import export, infer
+from lineart_jax import style as style_lib
 from lineart_jax.data import synthetic
 from lineart_jax.data.imageio import read_line, write_png
 from lineart_jax.model import from_config, predict_lines
 from lineart_jax.pretrained import load
+from lineart_jax.style import Style
 
 from subprocess_env import REPO, cpu_env
 
@@ -45,13 +47,18 @@ def test_onnx_and_stablehlo_equal_the_jax_model(shipped, artifacts, size):
   assert want.std() > 0.05  # real line art, not a constant
   padded, (h, w) = export.pad_to_multiple(images)  # any size: pad, run, crop back
   session = ort.InferenceSession(str(artifacts / "model.onnx"))
-  assert [i.name for i in session.get_inputs()] == ["image"]
-  got_onnx = session.run(None, {"image": padded})[0][:, :h, :w]
   hlo = jax.export.deserialize(bytearray((artifacts / "model.stablehlo").read_bytes()))
-  got_hlo = np.asarray(hlo.call(padded))[:, :h, :w]
-  assert got_onnx.shape == got_hlo.shape == want.shape
-  assert np.max(np.abs(got_onnx - want)) < 1e-4
-  assert np.max(np.abs(got_hlo - want)) < 1e-4
+  # the shipped model has a style input: the second input (zeros = the default style)
+  assert [i.name for i in session.get_inputs()] == ["image", "style"]
+  bold = Style(2.0, 0.0, "dark", "ink").vector()
+  for style in (Style().vector(), bold):
+    styles = np.stack([style] * len(images))
+    want = np.asarray(predict_lines(model, variables, images, styles))
+    got_onnx = session.run(None, {"image": padded, "style": styles})[0][:, :h, :w]
+    got_hlo = np.asarray(hlo.call(padded, styles))[:, :h, :w]
+    assert got_onnx.shape == got_hlo.shape == want.shape
+    assert np.max(np.abs(got_onnx - want)) < 1e-4
+    assert np.max(np.abs(got_hlo - want)) < 1e-4
 
 
 def test_infer_runs_an_onnx_file_with_the_same_tiling(artifacts, tmp_path):
@@ -75,4 +82,5 @@ def test_export_cli_float16(tmp_path):
   images = _images(64, 64, n=1)
   model_cfg, variables, _ = load()
   want = np.asarray(predict_lines(from_config(model_cfg), variables, images))
-  assert np.max(np.abs(np.asarray(hlo.call(images)) - want)) < 0.02
+  default_style = np.zeros((1, style_lib.DIMS), np.float32)
+  assert np.max(np.abs(np.asarray(hlo.call(images, default_style)) - want)) < 0.02

@@ -2,6 +2,8 @@
 default style is the model it extends; the generator draws each control into the
 line art only; the style travels with a pair from ``style.tsv`` to the batch."""
 
+import os
+
 import jax
 import numpy as np
 import pytest
@@ -13,6 +15,8 @@ from lineart_jax.data.pairs import pairs_from_root, read_styles, write_styles
 from lineart_jax.model import (STYLE_SUFFIX, AutoEncoder, extend_variables, fold_batchnorm,
                                from_config, init_variables, predict_lines)
 from lineart_jax.style import Style
+
+from subprocess_env import REPO
 
 WIDTH = 0.0625
 CFG = {"width": WIDTH, "style_dims": style_lib.DIMS}
@@ -325,3 +329,39 @@ def test_train_only_style_trains_the_style_layers_and_keeps_the_base_model(base_
   with pytest.raises(ValueError, match="train_only='everything'"):
     make_optimizer(1e-2, train_only="everything")
 
+
+
+def test_init_from_a_style_model_loads_zeroes_or_drops_its_style_layers(base_weights, tmp_path):
+  """init_style_layers='load' continues a style model's style layers, 'zero' starts
+  them afresh (the shipped style layers' recipe), and a config without a style
+  input takes the network without them; the rest loads as saved, every time."""
+  from lineart_jax import pretrained, sharding, trainer
+  from lineart_jax.config_files import sibling
+  from lineart_jax.train_step import create_train_state, make_optimizer
+  model = from_config(CFG)
+  saved, _ = extend_variables(jax.tree.map(np.asarray, init_variables(model, 1)), base_weights)
+  rng = np.random.default_rng(0)
+  for name in saved["params"]:
+    if name.endswith(STYLE_SUFFIX):
+      saved["params"][name]["kernel"] = rng.normal(0, 0.1, saved["params"][name]["kernel"].shape
+                                                   ).astype(np.float32)
+  pretrained.save(CFG, saved, {"step": 3}, str(tmp_path))
+  mesh = sharding.make_mesh(jax.devices()[:1])
+  base = sibling(os.path.join(REPO, "configs", "base.py"), "base")
+  for style_dims, how in [(5, "load"), (5, "zero"), (0, "load")]:
+    config = base.get_config()
+    config.model.width, config.model.style_dims = WIDTH, style_dims
+    config.init_from, config.init_style_layers = str(tmp_path), how
+    optimizer = make_optimizer(1e-3)
+    state = create_train_state(trainer.build_model(config), optimizer, 0, mesh)
+    params = jax.device_get(trainer.init_from(state, config, optimizer, mesh).params)
+    style_layers = {n for n in params if n.endswith(STYLE_SUFFIX)}
+    assert bool(style_layers) == bool(style_dims), (style_dims, how)
+    for name, layer in params.items():
+      for k, a in layer.items():
+        want = (np.zeros_like(a) if name in style_layers and how == "zero"
+                else saved["params"][name][k])
+        np.testing.assert_array_equal(a, want, err_msg=f"{how}: {name}/{k}")
+  config.init_style_layers = "random"
+  with pytest.raises(ValueError, match="init_style_layers='random'"):
+    trainer.init_from(state, config, optimizer, mesh)

@@ -45,8 +45,9 @@ def _browser_or_skip():
 def _tiny_model(path):
   """A small untrained network whose BatchNorm statistics are those of real images
   (one training-mode pass, momentum 0), exported to ONNX: fast in the page, and its
-  output is a picture (random weights alone give 0.5 everywhere)."""
-  model = AutoEncoder(width=0.125, bn_momentum=0.0)
+  output is a picture (random weights alone give 0.5 everywhere).  With a style
+  input, as the shipped model has: the page feeds its second input."""
+  model = AutoEncoder(width=0.125, bn_momentum=0.0, style_dims=5)
   variables = dict(init_variables(model, 7))
   images = np.stack([synthetic.make_pair(5, i, 128)[0] for i in range(4)])
   _, updates = model.apply(variables, images.astype(np.float32) / 255.0, train=True,
@@ -54,7 +55,7 @@ def _tiny_model(path):
   variables = jax.tree.map(np.asarray, {**variables, **updates})
   variables = calibrate.fold(variables, 20.0, 0.0)
   folder = os.path.join(os.path.dirname(path), "weights")
-  pretrained.save({"width": 0.125}, variables, {"step": 0}, folder)
+  pretrained.save({"width": 0.125, "style_dims": 5}, variables, {"step": 0}, folder)
   export.export_model(folder, path, "onnx")
 
 
