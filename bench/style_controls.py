@@ -1,6 +1,6 @@
 """What each line-style control does to a style model's output, measured.
 
-  python bench/style_controls.py --checkpoint=runs/style/shipped \
+  python bench/style_controls.py --checkpoint=pretrained \
       [--emotes=DIR] [--anime-dev=DIR] [--frames=DIR] [--synthetic=30] [--json=FILE]
 
 A model with a style input (``config.model.style_dims=5``, ``lineart_jax.style``)

@@ -14,7 +14,7 @@
   x detail 1 / 0 (rows), then the color image | --blacks auto | ink | paint for it
   and for a synthetic pair with solid black areas.
 
-  python docs/make_figures.py --style-model=runs/style/shipped \
+  python docs/make_figures.py --style-model=pretrained \
       --style-image=../shared/data/red-panda-emotes/color/pandaHug.png
 """
 

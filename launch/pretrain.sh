@@ -18,7 +18,8 @@
 # interrupted recipe.  INIT=WEIGHTS skips stage 1 and starts stage 2 from WEIGHTS
 # ('pretrained', a run or a shipped-format folder).  STYLES=1 draws stage 2's line art in
 # a random line style per pair (synthetic --styles, into RUNS/data_stage2_styles) for a
-# model with a style input; CONFIG=FILE replaces stage 2's config.  The style model:
+# model with a style input; CONFIG=FILE replaces stage 2's config.  The shipped model's
+# style layers (trained alone: calibrate keeps the calibration they were trained under):
 #   INIT=pretrained STYLES=1 CONFIG=configs/style_finetune.py launch/pretrain.sh runs/style
 # RUNS/shipped/lineart.json records this command (then the calibration it ran) and, in
 # its notes, the commit.
