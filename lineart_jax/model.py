@@ -27,7 +27,9 @@ FiLM rather than constant input channels: a style must change what the decoder
 draws (weight, tone) as much as what the encoder sees, and an input channel
 reaches the decoder only through every layer between; the maps being linear and
 bias-free, the default style (zero) leaves every layer exactly as without them,
-at initialisation and after training.
+at initialisation and after training.  All but tone: ``tone=dark`` is the
+weight-free output layer ``darken_lines`` (every line's core at full ink), which
+the default tone leaves out.
 
 Every new layer starts at zero, so a network with any option computes exactly
 what the seed network with the same weights computes: a fine-tune from the shipped
@@ -91,9 +93,16 @@ SKIPS: tuple[tuple[str, str, str, int], ...] = (
 EDGE_LAYER, EDGE_TARGET = "encoder1_edges", "encoder1"
 # style_dims > 0: each BatchNorm layer's FiLM map is named <bn name> + this.
 STYLE_SUFFIX = "_style"
-# Edge maps widen the receptive radius by their widest window's radius: at most
-# 88 + 4 <= tiling.MARGIN (96), so tiled inference stays exact.
+TONE_ENTRY = style.ENTRIES.index("tone_dark")
+# Edge maps widen the receptive radius by their widest window's radius, and
+# tone=dark by TONE_RADIUS: at most 88 + 4 + 2 <= tiling.MARGIN (96), so tiled
+# inference stays exact.
 MAX_EDGE_SCALES = 4
+# style tone=dark (``darken_lines``): a line's core is the darkest output pixel
+# within this radius, and a neighbourhood whose darkest pixel is lighter than
+# TONE_FLOOR (1 - TONE_FLOOR = 0.75, the line-style measures' ink) has no line.
+TONE_RADIUS = 2
+TONE_FLOOR = 0.25
 
 
 def edge_maps(x: jax.Array, scales: int) -> jax.Array:
@@ -239,6 +248,9 @@ class AutoEncoder(nn.Module):
     if self.style_dims:
       style = (jnp.zeros((n, self.style_dims), jnp.float32) if style is None
                else jnp.broadcast_to(jnp.asarray(style, jnp.float32), (n, self.style_dims)))
+      # tone is the output layer darken_lines, not FiLM: the style layers never see
+      # it (their tone rows get no gradient and stay at their zero init)
+      film_style = style * (np.arange(self.style_dims) != TONE_ENTRY).astype(np.float32)
     ph, pw = (-h % STRIDE_PRODUCT, -w % STRIDE_PRODUCT) if self.pad_to_stride else (0, 0)
     if ph or pw:
       x = jnp.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
@@ -267,7 +279,7 @@ class AutoEncoder(nn.Module):
       if bn_name is not None:
         if self.style_dims:
           film = nn.Dense(2 * features, use_bias=False, kernel_init=nn.initializers.zeros,
-                          name=bn_name + STYLE_SUFFIX)(style)
+                          name=bn_name + STYLE_SUFFIX)(film_style)
           gamma, beta = jnp.split(film.astype(self.dtype)[:, None, None, :], 2, axis=-1)
           x = x * (1 + gamma) + beta
         x = nn.relu(x)
@@ -277,7 +289,34 @@ class AutoEncoder(nn.Module):
         skip_name, source, sk = skips[name]
         x = x + Conv(x.shape[-1], sk, 1, use_bias=False, dtype=self.dtype, zero_init=True,
                      name=skip_name)(saved[source])
-    return nn.sigmoid(x.astype(jnp.float32))[:, :h, :w, :]
+    out = nn.sigmoid(x.astype(jnp.float32))
+    if self.style_dims:  # before the crop: tiles and the whole image see the same border
+      out = darken_lines(out, style[:, TONE_ENTRY])
+    return out[:, :h, :w, :]
+
+
+def darken_lines(lines: jax.Array, amount: jax.Array) -> jax.Array:
+  """``tone=dark``: every line's core at full ink, its anti-aliased edges kept.
+
+  ``lines`` (N, H, W, 1) in (0, 1), 1 = paper; ``amount`` (N,) in [0, 1] blends
+  from the lines as they are (0) to dark (1).  Each pixel's darkness is divided
+  by the darkest within ``TONE_RADIUS`` (a disk: the 3x3 square and the 5-px
+  cross, flax max_pools that export as ONNX MaxPool), so the core of every mark
+  goes to full ink and its edges keep their share of it; where that darkest pixel
+  is lighter than ``TONE_FLOOR`` nothing changes, so no ink appears more than
+  ``TONE_RADIUS`` from a mark the model draws in its own tone.
+
+  Why an output layer and not the style layers: trained as FiLM, tone=dark drew
+  the anime frames' line cores no darker (docs/model_card.md); the target it was
+  trained on is this map of the drawn line art, which needs no weights.
+  """
+  d = 1.0 - lines
+  pool = lambda window: nn.max_pool(d, window_shape=window, padding="SAME")
+  k = 2 * TONE_RADIUS + 1
+  m = jnp.maximum(pool((3, 3)), jnp.maximum(pool((k, 1)), pool((1, k))))
+  dark = jnp.where(m >= TONE_FLOOR, d / jnp.maximum(m, TONE_FLOOR), d)
+  a = jnp.clip(amount, 0.0, 1.0).astype(d.dtype)[:, None, None, None]
+  return lines + a * ((1.0 - dark) - lines)  # amount 0: ``lines`` bit for bit
 
 
 def init_variables(model: AutoEncoder, seed: int | jax.Array) -> dict:

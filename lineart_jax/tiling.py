@@ -4,7 +4,8 @@ The network is translation-equivariant at multiples of its stride (8) and each
 output pixel sees input pixels at most ``RECEPTIVE_RADIUS`` away (75 up/left and
 81 down/right, measured by back-propagating one output pixel; 88 rounds that up
 for every stride phase; edge maps add their widest window's radius, at most
-``MAX_EDGE_SCALES``; the skip architecture's full-resolution path sees less far).
+``MAX_EDGE_SCALES``, the dark line tone ``TONE_RADIUS``; the skip architecture's
+full-resolution path sees less far).
 So:
 
 1. pad the image at the bottom/right by edge replication to a multiple of 8,
@@ -28,9 +29,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from lineart_jax.model import MAX_EDGE_SCALES, STRIDE_PRODUCT
+from lineart_jax.model import MAX_EDGE_SCALES, STRIDE_PRODUCT, TONE_RADIUS
 
-RECEPTIVE_RADIUS = 88 + MAX_EDGE_SCALES
+RECEPTIVE_RADIUS = 88 + MAX_EDGE_SCALES + TONE_RADIUS
 MARGIN = 96  # a multiple of the stride, >= RECEPTIVE_RADIUS
 
 

@@ -64,9 +64,10 @@ def test_style_layers_start_at_zero_so_the_default_style_is_the_base_model(base_
   assert new and all(n.endswith(STYLE_SUFFIX) for n in new)
   assert set(new) == {bn + STYLE_SUFFIX for bn in fresh["batch_stats"]}
   assert all(not np.any(fresh["params"][n]["kernel"]) for n in new)
-  # at init every style is the base model; after training, the default style still
-  # leaves every layer as without style layers (bias-free, linear in the offsets)
-  for st in [None, Style().vector(), Style(2.0, 0.0, "dark", "ink").vector()]:
+  # at init every style in the drawn tone is the base model (tone=dark is the
+  # weight-free darken_lines: the next test); after training, the default style
+  # still leaves every layer as without style layers (bias-free, linear in the offsets)
+  for st in [None, Style().vector(), Style(2.0, 0.0, "drawn", "ink").vector()]:
     np.testing.assert_array_equal(np.asarray(predict_lines(model, merged, x, st)), want)
   rng = np.random.default_rng(0)
   for n in new:
@@ -365,3 +366,60 @@ def test_init_from_a_style_model_loads_zeroes_or_drops_its_style_layers(base_wei
   config.init_style_layers = "random"
   with pytest.raises(ValueError, match="init_style_layers='random'"):
     trainer.init_from(state, config, optimizer, mesh)
+
+
+def test_tone_dark_puts_line_cores_at_full_ink_and_adds_no_ink_away_from_marks():
+  """darken_lines: a gray line's core goes to full ink and its edges keep their
+  share; faint marks, paper, and pixels farther than TONE_RADIUS from a mark stay
+  as they are; amount 0 is the identity."""
+  import cv2
+  import jax.numpy as jnp
+
+  from lineart_jax import evaluation
+  from lineart_jax.model import TONE_FLOOR, TONE_RADIUS, darken_lines
+  lines = np.ones((1, 40, 40, 1), np.float32)
+  lines[0, 10, 5:35, 0] = 0.5                  # a gray line's core (darkness 0.5)
+  lines[0, 9, 5:35, 0] = lines[0, 11, 5:35, 0] = 0.8  # its anti-aliased edges (0.2)
+  lines[0, 30, 30, 0] = 1.0 - TONE_FLOOR / 2   # a faint speck, no line
+  lines[0, 25, 10, 0] = 0.6                    # a dot (darkness 0.4)
+  dark = np.asarray(darken_lines(jnp.asarray(lines), jnp.ones(1)))[0, ..., 0]
+  np.testing.assert_allclose(dark[10, 5:35], 0.0, atol=1e-6)
+  np.testing.assert_allclose(dark[9, 5:35], 1.0 - 0.2 / 0.5, atol=1e-6)
+  assert dark[30, 30] == lines[0, 30, 30, 0] and dark[25, 10] == 0.0
+  assert np.all(dark <= lines[0, ..., 0] + 1e-7)  # never lighter
+  np.testing.assert_array_equal(np.asarray(darken_lines(jnp.asarray(lines), jnp.zeros(1))),
+                                lines)
+  # ink (below 0.75) only within TONE_RADIUS of a pixel darker than TONE_FLOOR before
+  marks = lines[0, ..., 0] < 1.0 - TONE_FLOOR
+  near = cv2.dilate(marks.astype(np.uint8), evaluation.tolerance_disk(TONE_RADIUS)) > 0
+  assert not np.any((dark < 0.75) & ~near)
+
+
+def test_tone_is_the_output_layer_not_film_and_tiles_exactly(base_weights):
+  """A style model's tone=dark output is darken_lines of its drawn-tone output,
+  whatever its style layers hold (they never read the tone entry), and tiled
+  inference with a style equals untiled (the tone's radius is in the margin)."""
+  import jax.numpy as jnp
+
+  from lineart_jax import tiling
+  from lineart_jax.model import darken_lines
+  model = from_config(CFG)
+  merged, _ = extend_variables(jax.tree.map(np.asarray, init_variables(model, 1)), base_weights)
+  rng = np.random.default_rng(1)
+  for n in merged["params"]:
+    if n.endswith(STYLE_SUFFIX):
+      merged["params"][n]["kernel"] = rng.normal(0, 0.3, merged["params"][n]["kernel"].shape
+                                                 ).astype(np.float32)
+  x = _image(64, 96)[None]
+  drawn = predict_lines(model, merged, x, Style(1.5, 0.5, "drawn", "ink").vector())
+  dark = np.asarray(predict_lines(model, merged, x, Style(1.5, 0.5, "dark", "ink").vector()))
+  want = np.asarray(darken_lines(drawn[..., None], jnp.ones(1)))[..., 0]
+  np.testing.assert_allclose(dark, want, atol=1e-6)
+  assert np.abs(dark - np.asarray(drawn)).max() > 0.05  # darker somewhere
+  image = _image(301, 419)
+  vec = Style(1.5, 0.5, "dark", "paint").vector()
+  apply = jax.jit(lambda b: predict_lines(model, merged, b, vec))
+  untiled = np.asarray(apply(image[None]))[0]
+  tiled = tiling.predict_tiled(image, lambda b: np.asarray(apply(b)), tile=256, batch=2)
+  assert tiling.count_tiles(301, 419, 256) > 1
+  assert np.abs(tiled - untiled).max() <= 1 / 255
