@@ -21,7 +21,8 @@ style layers are linear in the vector, and "paint" is not "ink" negated.
 * ``detail`` 0 leaves out the strokes the generator marks as detail (hair
   strands inside a mass, folds, frill folds, loose marks), 1 keeps them;
 * ``tone`` ``dark`` draws every line's core at full ink (anti-aliased edges
-  kept), ``drawn`` keeps each line's own tone (pencil stays gray);
+  kept), ``drawn`` keeps each line's own tone (pencil stays gray); in the
+  network it is the weight-free output layer ``model.darken_lines``, not FiLM;
 * ``blacks``: ``ink`` draws black fills and large black paint (a black dress,
   black hair) into the line art, ``paint`` leaves only their outlines, small
   black spots (pupils) included, and ``auto`` is what the generator does by
