@@ -39,6 +39,17 @@ def base_weights():
   return jax.tree.map(np.asarray, {"params": params, **stats})
 
 
+def _randomize_style_layers(variables, seed, scale):
+  """``variables`` with every style layer's kernel drawn at random: a trained-like
+  style model (in place; returned)."""
+  rng = np.random.default_rng(seed)
+  for name in variables["params"]:
+    if name.endswith(STYLE_SUFFIX):
+      kernel = variables["params"][name]["kernel"]
+      variables["params"][name]["kernel"] = rng.normal(0, scale, kernel.shape).astype(np.float32)
+  return variables
+
+
 def test_style_vector_round_trip_and_errors():
   for st in [Style(), Style(0.5, 0.0, "dark", "ink"), Style(2.0, 0.25, "drawn", "paint")]:
     v = st.vector()
@@ -69,10 +80,7 @@ def test_style_layers_start_at_zero_so_the_default_style_is_the_base_model(base_
   # still leaves every layer as without style layers (bias-free, linear in the offsets)
   for st in [None, Style().vector(), Style(2.0, 0.0, "drawn", "ink").vector()]:
     np.testing.assert_array_equal(np.asarray(predict_lines(model, merged, x, st)), want)
-  rng = np.random.default_rng(0)
-  for n in new:
-    merged["params"][n]["kernel"] = rng.normal(0, 0.3, merged["params"][n]["kernel"].shape
-                                               ).astype(np.float32)
+  _randomize_style_layers(merged, 0, 0.3)
   np.testing.assert_array_equal(np.asarray(predict_lines(model, merged, x)), want)
   styled = np.asarray(predict_lines(model, merged, x, Style(2.0, 0.0, "dark", "ink").vector()))
   assert np.abs(styled - want).max() > 0.01  # the style layers are wired in
@@ -331,7 +339,6 @@ def test_train_only_style_trains_the_style_layers_and_keeps_the_base_model(base_
     make_optimizer(1e-2, train_only="everything")
 
 
-
 def test_init_from_a_style_model_loads_zeroes_or_drops_its_style_layers(base_weights, tmp_path):
   """init_style_layers='load' continues a style model's style layers, 'zero' starts
   them afresh (the shipped style layers' recipe), and a config without a style
@@ -340,12 +347,8 @@ def test_init_from_a_style_model_loads_zeroes_or_drops_its_style_layers(base_wei
   from lineart_jax.config_files import sibling
   from lineart_jax.train_step import create_train_state, make_optimizer
   model = from_config(CFG)
-  saved, _ = extend_variables(jax.tree.map(np.asarray, init_variables(model, 1)), base_weights)
-  rng = np.random.default_rng(0)
-  for name in saved["params"]:
-    if name.endswith(STYLE_SUFFIX):
-      saved["params"][name]["kernel"] = rng.normal(0, 0.1, saved["params"][name]["kernel"].shape
-                                                   ).astype(np.float32)
+  saved = _randomize_style_layers(extend_variables(
+      jax.tree.map(np.asarray, init_variables(model, 1)), base_weights)[0], 0, 0.1)
   pretrained.save(CFG, saved, {"step": 3}, str(tmp_path))
   mesh = sharding.make_mesh(jax.devices()[:1])
   base = sibling(os.path.join(REPO, "configs", "base.py"), "base")
@@ -404,12 +407,8 @@ def test_tone_is_the_output_layer_not_film_and_tiles_exactly(base_weights):
   from lineart_jax import tiling
   from lineart_jax.model import darken_lines
   model = from_config(CFG)
-  merged, _ = extend_variables(jax.tree.map(np.asarray, init_variables(model, 1)), base_weights)
-  rng = np.random.default_rng(1)
-  for n in merged["params"]:
-    if n.endswith(STYLE_SUFFIX):
-      merged["params"][n]["kernel"] = rng.normal(0, 0.3, merged["params"][n]["kernel"].shape
-                                                 ).astype(np.float32)
+  merged = _randomize_style_layers(extend_variables(
+      jax.tree.map(np.asarray, init_variables(model, 1)), base_weights)[0], 1, 0.3)
   x = _image(64, 96)[None]
   drawn = predict_lines(model, merged, x, Style(1.5, 0.5, "drawn", "ink").vector())
   dark = np.asarray(predict_lines(model, merged, x, Style(1.5, 0.5, "dark", "ink").vector()))
