@@ -62,6 +62,12 @@ def make_schedule(learning_rate: float, num_steps: int, schedule: str = "constan
 TRAIN_ONLY = ("", "style")
 
 
+def _check_train_only(train_only: str) -> None:
+  if train_only not in TRAIN_ONLY:
+    raise ValueError(f"train_only={train_only!r}: must be one of "
+                     f"{', '.join(repr(t) for t in TRAIN_ONLY)}")
+
+
 def trainable_mask(params: Any, train_only: str = "") -> Any:
   """A tree of bools like ``params``: True where the run trains the parameter.
 
@@ -72,9 +78,7 @@ def trainable_mask(params: Any, train_only: str = "") -> Any:
   statistics) the default style computes exactly the loaded model, however
   long the fine-tune runs; only the other styles are learnt.
   """
-  if train_only not in TRAIN_ONLY:
-    raise ValueError(f"train_only={train_only!r}: must be one of "
-                     f"{', '.join(repr(t) for t in TRAIN_ONLY)}")
+  _check_train_only(train_only)
   flat = flax.traverse_util.flatten_dict(params)
   if not train_only:
     return flax.traverse_util.unflatten_dict({k: True for k in flat})
@@ -91,9 +95,7 @@ def make_optimizer(learning_rate: float | optax.Schedule, b1: float = 0.9,
   """optax Adam, as the seed (lr 2e-5, eps 1e-8); with ``train_only``, Adam on
   those parameters only (no optimizer state for the frozen ones, whose updates
   are zero)."""
-  if train_only not in TRAIN_ONLY:
-    raise ValueError(f"train_only={train_only!r}: must be one of "
-                     f"{', '.join(repr(t) for t in TRAIN_ONLY)}")
+  _check_train_only(train_only)
   adam = optax.adam(learning_rate, b1=b1, b2=b2, eps=eps)
   if not train_only:
     return adam

@@ -39,8 +39,8 @@ from lineart_jax.data import pipeline
 from lineart_jax.data.imageio import write_png
 from lineart_jax.data.synthetic import SyntheticSource
 from lineart_jax.metrics import Chrono, MetricWriter, format_eta
-from lineart_jax.model import (STYLE_SUFFIX, AutoEncoder, describe, extend_variables, from_config,
-                               normalize_config, predict_lines)
+from lineart_jax.model import (STYLE_SUFFIX, AutoEncoder, describe, extend_variables,
+                               from_config, normalize_config, predict_lines)
 from lineart_jax.train_step import (create_train_state, make_optimizer, make_schedule,
                                     make_train_step)
 from lineart_jax.workdir_lock import WorkdirLockedError
@@ -102,7 +102,9 @@ def init_from(state, config, optimizer, mesh):
   too: those layers keep their zero initialisation, so the fine-tune starts from
   exactly the loaded model (``model.extend_variables``).  Weights with a style
   input load into a config without one minus their style layers: what remains
-  is their default style exactly (the style vector is an offset from it).
+  is their default style exactly (the style vector is an offset from it); with
+  ``init_style_layers="zero"`` a style config leaves them out too, so they start
+  at zero as on seed weights.
   """
   from lineart_jax.pretrained import load_weights
   saved_model, variables, what = load_weights(config.init_from)
