@@ -128,9 +128,9 @@ def init_from(state, config, optimizer, mesh):
   fresh = jax.tree.map(lambda a: np.asarray(a.addressable_data(0)),
                        {"params": state.params, "batch_stats": state.batch_stats})
   variables = jax.tree.map(np.asarray, variables)
-  zero_style = config.init_style_layers == "zero"
   if config.init_style_layers not in ("load", "zero"):
     raise ValueError(f"init_style_layers={config.init_style_layers!r}: 'load' or 'zero'")
+  zero_style = config.init_style_layers == "zero"
   if saved_model["style_dims"] and (zero_style or not wanted["style_dims"]):
     variables = {c: {k: v for k, v in tree.items() if not k.endswith(STYLE_SUFFIX)}
                  for c, tree in variables.items()}
