@@ -27,7 +27,6 @@ rewritten after every part, so one run (even one cut short) gives every figure i
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import json
 import os
 import shutil
@@ -173,7 +172,7 @@ def markdown(report: dict) -> str:
            f"jax {report['jax']}, {report['devices']} device(s), width {report['width']}, "
            f"{report['size']}x{report['size']} crops", "",
            f"transposed convolutions: `auto` is `{report.get('deconv_auto')}` on this backend", "",
-           "| width | batch | dtype | deconv | compile s (all at once) | step ms | img/s | "
+           "| width | batch | dtype | deconv | compile s | step ms | img/s | "
            "TFLOP/step | MFU |",
            "|---|---|---|---|---|---|---|---|---|"]
   for r in report["steps"]:
@@ -248,15 +247,13 @@ def main():
   configs = [(args.width, b, d, "auto") for d in ("float32", "bfloat16") for b in args.batches]
   configs += [(args.width, args.batches[-1], "bfloat16", other)]
   configs += [(w, b, "bfloat16", "auto") for w, b in extra]
-  # Compiling (40-60 s each for the full network on an H200, mostly cuDNN
-  # autotuning) runs for all configurations at once; each is then timed alone.
-  with concurrent.futures.ThreadPoolExecutor(len(configs)) as pool:
-    builds = [pool.submit(build_step, w, b, args.size, d, i) for w, b, d, i in configs]
-    concurrent.futures.wait(builds)  # autotuning uses the GPU: time nothing before it ends
-    for (w, b, d, i), build in zip(configs, builds):
-      part(f"step width {w} batch {b} {d} deconv {i}",
-           lambda build=build: report["steps"].append(time_step(build.result(), args.steps)))
-  del builds  # frees the states on the device before the loop
+  # One configuration at a time: compiled (40-60 s for the full network on an
+  # H200, mostly cuDNN autotuning), timed, freed, and the report rewritten.  All
+  # seven compiled at once in threads ran past 415 s on an H200 without finishing
+  # one (2026-12-04), so a cut-short run had no figure at all.
+  for w, b, d, i in configs:
+    part(f"step width {w} batch {b} {d} deconv {i}", lambda cfg=(w, b, args.size, d, i):
+         report["steps"].append(time_step(build_step(*cfg), args.steps)))
   for dtype in ("float32", "bfloat16"):
     part(f"inference {dtype}", lambda d=dtype: report["inference"].append(
         inference(args.width, args.infer_size, d)))
