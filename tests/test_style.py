@@ -65,6 +65,22 @@ def test_style_vector_round_trip_and_errors():
     from_config({"width": WIDTH, "style_dims": 4})
 
 
+def test_training_styles_draw_detail_as_0_or_1_and_each_control_off_its_default():
+  """``style.sample``: detail only 0 or 1 (a target keeping a random share of the
+  detail strokes taught the network to hedge on all of them), line weight within
+  its range and exact at 4 decimals, and every setting of each control drawn."""
+  rng = np.random.default_rng(0)
+  styles = [style_lib.sample(rng) for _ in range(2000)]
+  assert {s.detail for s in styles} == {0.0, 1.0}
+  assert 0.2 < np.mean([s.detail == 0.0 for s in styles]) < 0.5
+  weights = np.array([s.line_weight for s in styles])
+  assert weights.min() >= 0.5 and weights.max() <= 2.0 and np.all(np.round(weights, 4) == weights)
+  assert len(set(weights)) > 100  # spread over the range, not a few values
+  assert {s.tone for s in styles} == set(style_lib.TONES)
+  assert {s.blacks for s in styles} == set(style_lib.BLACKS)
+  assert 0.2 < np.mean([s.is_default for s in styles]) < 0.4
+
+
 def test_style_layers_start_at_zero_so_the_default_style_is_the_base_model(base_weights):
   x = _image(40, 56)[None]
   want = np.asarray(predict_lines(AutoEncoder(width=WIDTH), base_weights, x))
