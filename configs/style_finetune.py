@@ -11,9 +11,10 @@ default style: docs/model_card.md.)
 
 Data: 2,000 pairs of this tree's generator (seed 7, ``--spread 0.35`` as stage 2
 of the recipe) whose line art is drawn in a random style per pair (``--styles``:
-a quarter in the default style).  Training: float32, batch 12, Adam 1e-3 with 40
-warm-up steps and cosine decay, 2,000 steps: 34 minutes on 2 CPU cores
-(``max_minutes`` stops it with a checkpoint at 45; rerun to finish).  From this
+a quarter in the default style, detail 0 or 1 only).  Training: float32, batch
+12, Adam 1e-3 with 40 warm-up steps and cosine decay, 2,000 steps: 34 minutes on
+2 CPU cores (``max_minutes`` stops it with a checkpoint at 45; rerun to finish),
+75 s on one H200 (the shipped layers: seed 0, docs/model_card.md).  From this
 tree, data, training and the weights in the shipped format, in one command:
 
   INIT=pretrained STYLES=1 CONFIG=configs/style_finetune.py launch/pretrain.sh runs/style
