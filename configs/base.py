@@ -20,6 +20,8 @@ def get_config() -> ml_collections.ConfigDict:
   c.model.edges = 0             # edge-map scales fed beside RGB (dilate - luma), 0 = off
   c.model.style_dims = 0        # 5: a line-style input (lineart_jax.style: weight, detail,
                                 # tone, blacks) modulating every BatchNorm layer; 0 = off
+  c.model.style_input = "film"  # how a style input enters: "film" (every BatchNorm layer)
+                                # or "channels" (constant input channels; model card)
   c.model.dtype = "float32"     # compute dtype; parameters stay float32
   c.model.bn_momentum = 0.99
 

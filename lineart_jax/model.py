@@ -93,6 +93,12 @@ SKIPS: tuple[tuple[str, str, str, int], ...] = (
 EDGE_LAYER, EDGE_TARGET = "encoder1_edges", "encoder1"
 # style_dims > 0: each BatchNorm layer's FiLM map is named <bn name> + this.
 STYLE_SUFFIX = "_style"
+# How the style reaches the network: "film" (the shipped form) modulates every
+# BatchNorm layer; "channels" feeds it as constant input channels, i.e. a
+# zero-initialised convolution of the style map summed with encoder1's, before its
+# BatchNorm (as the edge maps are).  Measured against each other: docs/model_card.md.
+STYLE_INPUTS = ("film", "channels")
+INPUT_STYLE_LAYER = "input" + STYLE_SUFFIX
 TONE_ENTRY = style.ENTRIES.index("tone_dark")
 # Edge maps widen the receptive radius by their widest window's radius, and
 # tone=dark by TONE_RADIUS: at most 88 + 4 + 2 <= tiling.MARGIN (96), so tiled
@@ -121,7 +127,7 @@ def edge_maps(x: jax.Array, scales: int) -> jax.Array:
   return jnp.concatenate(maps, axis=-1)
 
 
-def check_options(arch: str, edges: int, style_dims: int = 0) -> None:
+def check_options(arch: str, edges: int, style_dims: int = 0, style_input: str = "film") -> None:
   if arch not in ARCHS:
     raise ValueError(f"model arch {arch!r} is not one of {ARCHS}")
   if not 0 <= int(edges) <= MAX_EDGE_SCALES or int(edges) != edges:
@@ -129,15 +135,18 @@ def check_options(arch: str, edges: int, style_dims: int = 0) -> None:
   if style_dims not in (0, style.DIMS):
     raise ValueError(f"model style_dims={style_dims}: must be 0 (no style input) or "
                      f"{style.DIMS} ({', '.join(style.ENTRIES)})")
+  if style_input not in STYLE_INPUTS:
+    raise ValueError(f"model style_input={style_input!r}: must be one of {STYLE_INPUTS}")
 
 
 def normalize_config(cfg: dict) -> dict:
   """A model config (checkpoint, shipped weights, ``trainer.model_config``) with
   every field: configs written before ``arch``/``edges``/``style_dims`` existed
-  are the seed network without edge maps or style input."""
+  are the seed network without edge maps or style input (a style input is FiLM)."""
   out = {"width": float(cfg["width"]), "arch": str(cfg.get("arch", "seed")),
-         "edges": int(cfg.get("edges", 0)), "style_dims": int(cfg.get("style_dims", 0))}
-  check_options(out["arch"], out["edges"], out["style_dims"])
+         "edges": int(cfg.get("edges", 0)), "style_dims": int(cfg.get("style_dims", 0)),
+         "style_input": str(cfg.get("style_input", "film"))}
+  check_options(out["arch"], out["edges"], out["style_dims"], out["style_input"])
   return out
 
 
@@ -145,7 +154,7 @@ def from_config(cfg: dict, **kwargs) -> "AutoEncoder":
   """The ``AutoEncoder`` a model config describes (``kwargs``: dtype, export forms...)."""
   cfg = normalize_config(cfg)
   return AutoEncoder(width=cfg["width"], arch=cfg["arch"], edges=cfg["edges"],
-                     style_dims=cfg["style_dims"], **kwargs)
+                     style_dims=cfg["style_dims"], style_input=cfg["style_input"], **kwargs)
 
 
 def describe(cfg: dict) -> str:
@@ -158,7 +167,8 @@ def describe(cfg: dict) -> str:
   if cfg["edges"]:
     parts.append(f"{cfg['edges']} edge map{'s' if cfg['edges'] > 1 else ''}")
   if cfg["style_dims"]:
-    parts.append("style input")
+    parts.append("style input" + (f" ({cfg['style_input']})" if cfg["style_input"] != "film"
+                                  else ""))
   return ", ".join(parts)
 
 
@@ -217,13 +227,16 @@ class AutoEncoder(nn.Module):
     bn_momentum: decay of BatchNorm's running averages.
     arch: "seed" (the seed's layers) or "skip" (plus ``SKIPS``).
     edges: number of edge-map scales fed beside RGB (0 = none).
-    style_dims: 0, or ``style.DIMS`` for a style input (FiLM of every BatchNorm
-      layer; ``__call__``'s ``style``, default the default style).
+    style_dims: 0, or ``style.DIMS`` for a style input (``__call__``'s
+      ``style``, default the default style).
+    style_input: how the style enters, ``STYLE_INPUTS``: FiLM of every BatchNorm
+      layer, or constant input channels.
   """
   width: float = 1.0
   arch: str = "seed"
   edges: int = 0
   style_dims: int = 0
+  style_input: str = "film"
   dtype: Any = jnp.float32
   bn_axis_name: str | None = None
   bn_momentum: float = 0.99
@@ -241,7 +254,7 @@ class AutoEncoder(nn.Module):
     (``lineart_jax.style.Style.vector``); None = the default style."""
     if x.ndim != 4 or x.shape[-1] != 3:
       raise ValueError(f"AutoEncoder expects (N, H, W, 3) RGB input, got shape {x.shape}")
-    check_options(self.arch, self.edges, self.style_dims)
+    check_options(self.arch, self.edges, self.style_dims, self.style_input)
     n, h, w, _ = x.shape
     if style is not None and not self.style_dims:
       raise ValueError("this model has no style input (style_dims=0)")
@@ -259,6 +272,8 @@ class AutoEncoder(nn.Module):
              } if self.arch == "skip" else {}
     sources = {source for _, source, _ in skips.values()}
     saved = {}
+    style_map = (jnp.broadcast_to(film_style[:, None, None, :], (*x.shape[:3], self.style_dims))
+                 if self.style_dims and self.style_input == "channels" else None)
     if "input" in sources:
       saved["input"] = x if edges is None else jnp.concatenate([x, edges], -1)
     for name, kind, out, k, stride, bn_name in LAYERS:
@@ -269,6 +284,9 @@ class AutoEncoder(nn.Module):
       if name == EDGE_TARGET and edges is not None:
         x = x + Conv(features, k, stride, use_bias=False, dtype=self.dtype, zero_init=True,
                      name=EDGE_LAYER)(edges)
+      if name == EDGE_TARGET and style_map is not None:
+        x = x + Conv(features, k, stride, use_bias=False, dtype=self.dtype, zero_init=True,
+                     name=INPUT_STYLE_LAYER)(style_map)
       if bn_name is not None and not self.batchnorm_folded:
         # Two-pass variance, E[(x - mean)^2], as TensorFlow's moments: flax's default
         # E[x^2] - mean^2 cancels catastrophically in float32 where |mean| >> std, which
@@ -277,7 +295,7 @@ class AutoEncoder(nn.Module):
                          axis_name=self.bn_axis_name if train else None,
                          use_fast_variance=False, dtype=self.dtype, name=bn_name)(x)
       if bn_name is not None:
-        if self.style_dims:
+        if self.style_dims and self.style_input == "film":
           film = nn.Dense(2 * features, use_bias=False, kernel_init=nn.initializers.zeros,
                           name=bn_name + STYLE_SUFFIX)(film_style)
           gamma, beta = jnp.split(film.astype(self.dtype)[:, None, None, :], 2, axis=-1)
@@ -353,8 +371,9 @@ def fold_batchnorm(variables: dict, eps: float = 1e-5) -> dict:
       shape[out_axis] = -1
       layer["kernel"] = layer["kernel"] * s.reshape(shape)
       layer["bias"] = bn["bias"] - st["mean"] * s
-      if name == EDGE_TARGET and EDGE_LAYER in params:  # summed before the same BatchNorm
-        folded[EDGE_LAYER] = {"kernel": params[EDGE_LAYER]["kernel"] * s.reshape(shape)}
+      for extra in (EDGE_LAYER, INPUT_STYLE_LAYER):  # summed before the same BatchNorm
+        if name == EDGE_TARGET and extra in params:
+          folded[extra] = {"kernel": params[extra]["kernel"] * s.reshape(shape)}
     folded[name] = layer
   return {"params": folded}
 

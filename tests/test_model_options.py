@@ -56,7 +56,7 @@ def _with_options(seed_weights, arch, edges, new_scale=0.0):
 
 def test_default_options_are_the_seed_network():
   assert normalize_config({"width": 0.5}) == {"width": 0.5, "arch": "seed", "edges": 0,
-                                            "style_dims": 0}
+                                            "style_dims": 0, "style_input": "film"}
   shapes = jax.eval_shape(lambda: init_variables(from_config({"width": 1.0}), 0))
   seed_names = {n for n, *_ in LAYERS} | {bn for *_, bn in LAYERS if bn}
   assert set(shapes["params"]) == seed_names

@@ -12,8 +12,9 @@ from lineart_jax import style as style_lib
 from lineart_jax.data import pipeline, synthetic
 from lineart_jax.data.packed import PackedSource, pack
 from lineart_jax.data.pairs import pairs_from_root, read_styles, write_styles
-from lineart_jax.model import (STYLE_SUFFIX, AutoEncoder, extend_variables, fold_batchnorm,
-                               from_config, init_variables, predict_lines)
+from lineart_jax.model import (INPUT_STYLE_LAYER, STYLE_INPUTS, STYLE_SUFFIX, AutoEncoder,
+                               extend_variables, fold_batchnorm, from_config, init_variables,
+                               predict_lines)
 from lineart_jax.style import Style
 
 from subprocess_env import REPO
@@ -81,15 +82,19 @@ def test_training_styles_draw_detail_as_0_or_1_and_each_control_off_its_default(
   assert 0.2 < np.mean([s.is_default for s in styles]) < 0.4
 
 
-def test_style_layers_start_at_zero_so_the_default_style_is_the_base_model(base_weights):
+@pytest.mark.parametrize("style_input", STYLE_INPUTS)
+def test_style_layers_start_at_zero_so_the_default_style_is_the_base_model(base_weights,
+                                                                           style_input):
   x = _image(40, 56)[None]
   want = np.asarray(predict_lines(AutoEncoder(width=WIDTH), base_weights, x))
   assert want.std() > 0.05  # a real test: the output is far from constant
-  model = from_config(CFG)
+  cfg = {**CFG, "style_input": style_input}
+  model = from_config(cfg)
   fresh = jax.tree.map(np.asarray, init_variables(model, 1))
   merged, new = extend_variables(fresh, base_weights)
   assert new and all(n.endswith(STYLE_SUFFIX) for n in new)
-  assert set(new) == {bn + STYLE_SUFFIX for bn in fresh["batch_stats"]}
+  assert set(new) == ({bn + STYLE_SUFFIX for bn in fresh["batch_stats"]}
+                      if style_input == "film" else {INPUT_STYLE_LAYER})
   assert all(not np.any(fresh["params"][n]["kernel"]) for n in new)
   # at init every style in the drawn tone is the base model (tone=dark is the
   # weight-free darken_lines: the next test); after training, the default style
@@ -100,7 +105,7 @@ def test_style_layers_start_at_zero_so_the_default_style_is_the_base_model(base_
   np.testing.assert_array_equal(np.asarray(predict_lines(model, merged, x)), want)
   styled = np.asarray(predict_lines(model, merged, x, Style(2.0, 0.0, "dark", "ink").vector()))
   assert np.abs(styled - want).max() > 0.01  # the style layers are wired in
-  folded = predict_lines(from_config(CFG, batchnorm_folded=True), fold_batchnorm(merged), x,
+  folded = predict_lines(from_config(cfg, batchnorm_folded=True), fold_batchnorm(merged), x,
                          Style(2.0, 0.0, "dark", "ink").vector())
   np.testing.assert_allclose(np.asarray(folded), styled, atol=1e-4)
   with pytest.raises(ValueError, match="no style input"):
