@@ -42,12 +42,16 @@ def base_weights():
 
 def _randomize_style_layers(variables, seed, scale):
   """``variables`` with every style layer's kernel drawn at random: a trained-like
-  style model (in place; returned)."""
+  style model (in place; returned).  ``scale`` is for a fan-in of the style's
+  entries (FiLM's maps); a kernel with a larger fan-in (the input-channel
+  variant's 5x5 convolution) is drawn smaller by the square root of the ratio, so
+  that both give activations of one size."""
   rng = np.random.default_rng(seed)
   for name in variables["params"]:
     if name.endswith(STYLE_SUFFIX):
       kernel = variables["params"][name]["kernel"]
-      variables["params"][name]["kernel"] = rng.normal(0, scale, kernel.shape).astype(np.float32)
+      std = scale * np.sqrt(style_lib.DIMS / np.prod(kernel.shape[:-1]))
+      variables["params"][name]["kernel"] = rng.normal(0, std, kernel.shape).astype(np.float32)
   return variables
 
 
