@@ -130,16 +130,16 @@ def init_from(state, config, optimizer, mesh):
   variables = jax.tree.map(np.asarray, variables)
   if config.init_style_layers not in ("load", "zero"):
     raise ValueError(f"init_style_layers={config.init_style_layers!r}: 'load' or 'zero'")
-  zero_style = (config.init_style_layers == "zero"
-                or saved_model["style_input"] != wanted["style_input"])  # other layers
+  other_input = saved_model["style_input"] != wanted["style_input"]  # other style layers
+  zero_style = config.init_style_layers == "zero" or other_input
   if saved_model["style_dims"] and (zero_style or not wanted["style_dims"]):
     variables = {c: {k: v for k, v in tree.items() if not k.endswith(STYLE_SUFFIX)}
                  for c, tree in variables.items()}
+    why = ("no model.style_dims" if not wanted["style_dims"] else
+           f"style_input {saved_model['style_input']}, not {wanted['style_input']}"
+           if other_input else "init_style_layers='zero'")
     logging.info("init_from %s: its style layers are left out (%s): the run starts from its "
-                 "default style", what, ("no model.style_dims" if not wanted["style_dims"]
-                 else "init_style_layers='zero'" if config.init_style_layers == "zero"
-                 else f"its style input is {saved_model['style_input']}, this model's "
-                 f"{wanted['style_input']}"))
+                 "default style", what, why)
   try:
     merged, new_layers = extend_variables(fresh, variables)
   except ValueError as e:

@@ -366,7 +366,8 @@ def test_train_only_style_trains_the_style_layers_and_keeps_the_base_model(base_
 
 def test_init_from_a_style_model_loads_zeroes_or_drops_its_style_layers(base_weights, tmp_path):
   """init_style_layers='load' continues a style model's style layers, 'zero' starts
-  them afresh (the shipped style layers' recipe), and a config without a style
+  them afresh (the shipped style layers' recipe), as does a config whose style
+  enters another way (input channels, not FiLM), and a config without a style
   input takes the network without them; the rest loads as saved, every time."""
   from lineart_jax import pretrained, sharding, trainer
   from lineart_jax.config_files import sibling
@@ -377,9 +378,11 @@ def test_init_from_a_style_model_loads_zeroes_or_drops_its_style_layers(base_wei
   pretrained.save(CFG, saved, {"step": 3}, str(tmp_path))
   mesh = sharding.make_mesh(jax.devices()[:1])
   base = sibling(os.path.join(REPO, "configs", "base.py"), "base")
-  for style_dims, how in [(5, "load"), (5, "zero"), (0, "load")]:
+  for style_dims, how, style_input in [(5, "load", "film"), (5, "zero", "film"),
+                                       (5, "load", "channels"), (0, "load", "film")]:
     config = base.get_config()
     config.model.width, config.model.style_dims = WIDTH, style_dims
+    config.model.style_input = style_input
     config.init_from, config.init_style_layers = str(tmp_path), how
     optimizer = make_optimizer(1e-3)
     state = create_train_state(trainer.build_model(config), optimizer, 0, mesh)
@@ -388,7 +391,8 @@ def test_init_from_a_style_model_loads_zeroes_or_drops_its_style_layers(base_wei
     assert bool(style_layers) == bool(style_dims), (style_dims, how)
     for name, layer in params.items():
       for k, a in layer.items():
-        want = (np.zeros_like(a) if name in style_layers and how == "zero"
+        afresh = how == "zero" or style_input != "film"
+        want = (np.zeros_like(a) if name in style_layers and afresh
                 else saved["params"][name][k])
         np.testing.assert_array_equal(a, want, err_msg=f"{how}: {name}/{k}")
   config.init_style_layers = "random"
