@@ -281,12 +281,10 @@ class AutoEncoder(nn.Module):
       x = Conv(features, k, stride, transpose=(kind == "deconv"),
                use_bias=bn_name is None or self.batchnorm_folded, dtype=self.dtype,
                deconv_impl=self.deconv_impl, name=name)(x)
-      if name == EDGE_TARGET and edges is not None:
-        x = x + Conv(features, k, stride, use_bias=False, dtype=self.dtype, zero_init=True,
-                     name=EDGE_LAYER)(edges)
-      if name == EDGE_TARGET and style_map is not None:
-        x = x + Conv(features, k, stride, use_bias=False, dtype=self.dtype, zero_init=True,
-                     name=INPUT_STYLE_LAYER)(style_map)
+      for extra_name, extra in ((EDGE_LAYER, edges), (INPUT_STYLE_LAYER, style_map)):
+        if name == EDGE_TARGET and extra is not None:  # beside RGB, before the BatchNorm
+          x = x + Conv(features, k, stride, use_bias=False, dtype=self.dtype, zero_init=True,
+                       name=extra_name)(extra)
       if bn_name is not None and not self.batchnorm_folded:
         # Two-pass variance, E[(x - mean)^2], as TensorFlow's moments: flax's default
         # E[x^2] - mean^2 cancels catastrophically in float32 where |mean| >> std, which
