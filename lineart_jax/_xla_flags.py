@@ -21,19 +21,29 @@ GPU_PLUGINS = ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm60_plugin",
                "jax_rocm7_plugin")
 
 
+def cpu_only_install() -> bool:
+  """True unless a GPU plugin of jaxlib is installed (``JAX_PLATFORMS=cpu``: True)."""
+  if os.environ.get("JAX_PLATFORMS", "").strip().lower() == "cpu":
+    return True
+  return not any(importlib.util.find_spec(m) for m in GPU_PLUGINS)
+
+
+def backend_started() -> bool:
+  """Whether JAX has started a backend (read XLA_FLAGS, started its threads)."""
+  return bool("jax" in sys.modules and getattr(
+      sys.modules.get("jax._src.xla_bridge"), "_backends", None))
+
+
 def add_cpu_conv_flag() -> bool:
   """Appends the CPU convolution flag to XLA_FLAGS; returns True if it is in effect."""
   if os.environ.get("LINEART_JAX_KEEP_XLA_FLAGS"):
     return False
-  cpu_only = os.environ.get("JAX_PLATFORMS", "").strip().lower() == "cpu"
-  if not cpu_only and any(importlib.util.find_spec(m) for m in GPU_PLUGINS):
+  if not cpu_only_install():
     return False
   flags = os.environ.get("XLA_FLAGS", "")
   if "xla_cpu_experimental_ynn_fusion_type" in flags:
     return CPU_CONV_FLAG in flags
-  backend_started = "jax" in sys.modules and getattr(
-      sys.modules.get("jax._src.xla_bridge"), "_backends", None)
-  if backend_started:
+  if backend_started():
     return False  # too late: the backend read XLA_FLAGS already
   os.environ["XLA_FLAGS"] = (flags + " " + CPU_CONV_FLAG).strip()
   return True
