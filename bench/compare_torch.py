@@ -14,8 +14,6 @@ batch of uint8 128x128 crops, the same number of threads (this machine's cores).
 Each measurement is a fresh process (``bench/train_step.py`` for lineart_jax,
 this file with ``--torch-step`` for PyTorch), alternated, so neither library's
 thread pool spins while the other runs and machine drift hits both alike.
-Each side runs with its own process settings: lineart_jax's include its malloc
-setting (lineart_jax/_malloc.py), PyTorch runs with glibc's defaults.
 The ratio printed is lineart_jax img/s / PyTorch img/s (> 1: lineart_jax faster).
 """
 
@@ -117,13 +115,8 @@ def torch_step(width: float, batch: int, size: int, steps: int) -> float:
   return rate
 
 
-# The PyTorch side imports lineart_jax.model for the layer list; it runs with glibc's
-# malloc as PyTorch's users have it, not with lineart_jax's setting (lineart_jax/_malloc.py).
-TORCH_ENV = {**os.environ, "LINEART_JAX_KEEP_MALLOC": "1"}
-
-
-def _run(cmd: list[str], pattern: str, env: dict[str, str] | None = None) -> float:
-  p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+def _run(cmd: list[str], pattern: str) -> float:
+  p = subprocess.run(cmd, capture_output=True, text=True)
   match = re.search(pattern + r" img/s: ([\d.]+)", p.stdout)
   if p.returncode or not match:
     sys.exit(f"failed: {' '.join(cmd)}\n{p.stdout[-2000:]}{p.stderr[-2000:]}")
@@ -159,8 +152,7 @@ def main() -> int:
     for rep in range(args.reps):
       jax_rate = _run([sys.executable, os.path.join(HERE, "train_step.py"), *common],
                       "train_step")
-      torch_rate = _run([sys.executable, __file__, "--torch-step", *common], "torch_step",
-                        env=TORCH_ENV)
+      torch_rate = _run([sys.executable, __file__, "--torch-step", *common], "torch_step")
       ratios.append(jax_rate / torch_rate)
       print(f"width {width:g}, batch {batch}, rep {rep + 1}: lineart_jax {jax_rate:.2f} img/s, "
             f"PyTorch {torch_rate:.2f} img/s, ratio {ratios[-1]:.2f}", flush=True)

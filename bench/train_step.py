@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lineart_jax import sharding
+from lineart_jax import _malloc, sharding
 from lineart_jax.model import describe, from_config
 from lineart_jax.train_step import create_train_state, make_optimizer, make_train_step
 
@@ -31,6 +31,7 @@ def main():
   p.add_argument("--edges", type=int, default=0, help="edge-map scales (config.model.edges)")
   args = p.parse_args()
 
+  _malloc.keep_freed_memory()  # as lineart_jax.train does, before JAX starts its threads
   mesh = sharding.make_mesh()
   model_cfg = {"width": args.width, "arch": args.arch, "edges": args.edges}
   model = from_config(model_cfg, dtype=jnp.dtype(args.dtype))

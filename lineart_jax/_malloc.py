@@ -15,14 +15,18 @@ threads: one arena for every thread (``M_ARENA_MAX=1``: big blocks come from the
 main heap), no ``mmap`` for big blocks (``M_MMAP_MAX=0``) and no trimming of the
 heap's top below 2 GiB (``M_TRIM_THRESHOLD``).  A freed buffer then stays in the
 heap for the next step: after the first steps, about no page faults per step.
-The cost: memory the process frees is kept for its own later use and not given
-back to the system before it exits; a training or inference process holds its
-peak anyway.
+The cost: memory the process frees is kept for its own later use, and blocks of
+other sizes can no longer be handed back one by one, so the peak can grow.  So
+only training processes set it (``lineart_jax.train``, ``lineart_jax.finetune``,
+``bench/train_step.py``), at the start, before JAX starts its threads (threads
+started before keep arenas of their own).  Tiled inference gained nothing from
+it and its peak memory rose (``bench/infer.py``, 2048x2048, full width: 12.63
+against 12.66 s/MP, peak RSS 1.29 against 0.70 GiB), so inference leaves malloc
+alone.
 
-It applies on glibc only (Linux), to CPU-only installs (the rule of the XLA:CPU
-flag in ``_xla_flags``: a GPU machine's step buffers live on the GPU), and only
-while JAX has not started its backend (threads started before keep their own
-arenas).  ``LINEART_JAX_KEEP_MALLOC=1`` leaves malloc as it is.
+It applies on glibc only (Linux) and to CPU-only installs (the rule of the
+XLA:CPU flag in ``_xla_flags``: a GPU machine's step buffers live on the GPU).
+``LINEART_JAX_KEEP_MALLOC=1`` leaves malloc as it is.
 """
 
 import ctypes

@@ -376,6 +376,8 @@ def main(argv=None) -> int:
   args = p.parse_args(argv)
   if args.steps <= 0 or args.minutes < 0 or not 0 < args.holdout < 1:
     p.error("--steps must be positive, --minutes >= 0, --holdout in (0, 1)")
+  from lineart_jax import _malloc
+  _malloc.keep_freed_memory()  # a training process: before JAX starts its threads
   from absl import logging as absl_logging
   from lineart_jax.metrics import quiet_library_logs
   absl_logging.set_verbosity(absl_logging.INFO)

@@ -29,6 +29,9 @@ def default_workdir(config_path: str) -> str:
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  from lineart_jax import _malloc
+  if _malloc.keep_freed_memory():  # before JAX starts its threads
+    logging.info("malloc: freed step buffers are kept for reuse (lineart_jax/_malloc.py)")
   from lineart_jax.metrics import quiet_library_logs
   quiet_library_logs()
   from lineart_jax import distributed

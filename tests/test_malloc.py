@@ -17,7 +17,8 @@ BUFFER_BYTES = 80_000_000  # over glibc's largest mmap threshold (32 MiB)
 # memory (as some VMs do) makes a round fault now and then however malloc is set.
 _PROBE = f"""
 import resource
-import lineart_jax
+from lineart_jax import _malloc
+_malloc.keep_freed_memory()
 import jax, jax.numpy as jnp
 x = jnp.ones(({BUFFER_BYTES // 4},), jnp.float32)
 double = jax.jit(lambda x: x * 2)
