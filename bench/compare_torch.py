@@ -14,6 +14,8 @@ batch of uint8 128x128 crops, the same number of threads (this machine's cores).
 Each measurement is a fresh process (``bench/train_step.py`` for lineart_jax,
 this file with ``--torch-step`` for PyTorch), alternated, so neither library's
 thread pool spins while the other runs and machine drift hits both alike.
+lineart_jax's side runs as its training processes do, with their malloc setting
+(lineart_jax/_malloc.py); PyTorch's with glibc's defaults, as its users run it.
 The ratio printed is lineart_jax img/s / PyTorch img/s (> 1: lineart_jax faster).
 """
 
