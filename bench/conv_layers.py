@@ -42,13 +42,10 @@ def conv_layers(width: float, size: int):
   return out
 
 
-def fastest_ms(fn, reps: int) -> float:
-  best = float("inf")
-  for _ in range(reps):
-    t0 = time.perf_counter()
-    fn()
-    best = min(best, time.perf_counter() - t0)
-  return 1000 * best
+def elapsed_ms(fn) -> float:
+  t0 = time.perf_counter()
+  fn()
+  return 1000 * (time.perf_counter() - t0)
 
 
 def jax_calls(x, w, dy, stride):
@@ -106,7 +103,7 @@ def main():
       for _ in range(args.reps):  # alternated, so drift hits both
         for kind in range(3):
           for lib in range(2):
-            ms[lib, kind] = min(ms[lib, kind], fastest_ms(calls[lib][kind], 1))
+            ms[lib, kind] = min(ms[lib, kind], elapsed_ms(calls[lib][kind]))
     totals += ms
     cells = " | ".join(f"{ms[0, i]:.1f} / {ms[1, i]:.1f}" for i in range(3))
     print(f"| {name} | {cin} -> {cout}, {k}x{k}/{stride}, {side} | {cells} |", flush=True)

@@ -42,11 +42,14 @@ M_ARENA_MAX = -8
 TRIM_THRESHOLD = 2**31 - 1  # mallopt takes an int
 
 
+def glibc() -> bool:
+  """Whether this process runs on glibc (Linux), whose mallopt the setting uses."""
+  return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
 def keep_freed_memory() -> bool:
   """Sets the mallopt parameters above; returns True if they are in effect."""
-  if os.environ.get("LINEART_JAX_KEEP_MALLOC"):
-    return False
-  if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+  if os.environ.get("LINEART_JAX_KEEP_MALLOC") or not glibc():
     return False
   if not _xla_flags.cpu_only_install() or _xla_flags.backend_started():
     return False

@@ -1,7 +1,6 @@
 """lineart_jax's malloc setting (lineart_jax/_malloc.py): big buffers stay mapped."""
 
 import os
-import platform
 import subprocess
 import sys
 
@@ -9,7 +8,6 @@ import pytest
 
 from lineart_jax import _malloc
 
-GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 BUFFER_BYTES = 80_000_000  # over glibc's largest mmap threshold (32 MiB)
 
 # Page faults per call of a jitted function whose 80 MB result is freed before the
@@ -40,7 +38,7 @@ def _faults_per_call(**env) -> float:
   return float(out.rsplit("faults per call", 1)[1])
 
 
-@pytest.mark.skipif(not GLIBC, reason="the setting is glibc's")
+@pytest.mark.skipif(not _malloc.glibc(), reason="the setting is glibc's")
 def test_freed_big_buffers_are_reused_without_page_faults():
   pages = BUFFER_BYTES / os.sysconf("SC_PAGE_SIZE")
   # glibc's default: each call maps its result afresh and faults every page in.

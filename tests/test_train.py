@@ -3,7 +3,6 @@ trainer per workdir, a damaged checkpoint, a full disk."""
 
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 import orbax.checkpoint as ocp
 
+from lineart_jax import _malloc
 from subprocess_env import REPO, cpu_env
 
 TINY = ["--config.model.width=0.0625", "--config.global_batch=4", "--config.data.crop=16",
@@ -193,7 +193,7 @@ def test_time_limit_stops_with_a_checkpoint(tmp_path):
   match = re.search(r"time limit of 0.002 minutes reached at step (\d+)", p.stderr)
   assert match, p.stderr[-3000:]
   assert os.listdir(tmp_path / "checkpoints") == [match.group(1)]
-  if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":  # lineart_jax/_malloc.py
+  if _malloc.glibc():  # training processes keep freed step buffers (lineart_jax/_malloc.py)
     assert "malloc: freed step buffers are kept for reuse" in p.stderr, p.stderr[-3000:]
 
 
