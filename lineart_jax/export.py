@@ -47,7 +47,7 @@ OPSET = 21
 
 
 def inference_function(model_cfg: dict, variables: dict, dtype: str = "float32"):
-  """uint8 (N, H, W, 3) [, float32 style (N, 5)] -> float32 (N, H, W), BatchNorm
+  """uint8 (N, H, W, 3) [, float32 style (N, style_dims)] -> float32 (N, H, W), BatchNorm
   folded, H and W multiples of 8; the style argument only for a style model.
   ``model_cfg``: the weights' model config (``{'width': ..., 'arch', 'edges',
   'style_dims'}``)."""
@@ -66,6 +66,7 @@ def inference_function(model_cfg: dict, variables: dict, dtype: str = "float32")
     x = image.astype(jnp.float32) / 255.0
     return model.apply(folded, x, train=False, style=style)[..., 0].astype(jnp.float32)
   if model.style_dims:
+    lines.style_dims = model.style_dims
     return lines
   return lambda image: lines(image)
 
@@ -76,10 +77,9 @@ def input_specs(fn, batch="N", height="8*H8", width="8*W8"):
   import inspect
   import jax
   import jax.numpy as jnp
-  from lineart_jax.style import DIMS
   specs = [jax.ShapeDtypeStruct((batch, height, width, 3), jnp.uint8)]
   if len(inspect.signature(fn).parameters) == 2:
-    specs.append(jax.ShapeDtypeStruct((batch, DIMS), jnp.float32))
+    specs.append(jax.ShapeDtypeStruct((batch, fn.style_dims), jnp.float32))
   return specs
 
 
@@ -90,7 +90,6 @@ def export_onnx(fn, path: str) -> None:
   from jax2onnx import to_onnx
   # H and W as multiples of 8: the skip architecture adds encoder and decoder
   # activations, whose symbolic sizes are provably equal only then.
-  from lineart_jax.style import DIMS
   specs = input_specs(fn)
   model = to_onnx(fn, specs, input_params=None, opset=OPSET, model_name="lineart_jax")
   # jax2onnx names the inputs after their tracers; give them the documented names.
@@ -100,7 +99,7 @@ def export_onnx(fn, path: str) -> None:
             (graph.output[0], ("N", "H", "W"), onnx.TensorProto.FLOAT)]
   if len(specs) == 2:
     names[graph.input[1].name] = "style"
-    values.append((graph.input[1], ("N", DIMS), onnx.TensorProto.FLOAT))
+    values.append((graph.input[1], ("N", fn.style_dims), onnx.TensorProto.FLOAT))
   for node in graph.node:
     node.input[:] = [names.get(n, n) for n in node.input]
     node.output[:] = [names.get(n, n) for n in node.output]

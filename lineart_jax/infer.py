@@ -108,7 +108,8 @@ class NetworkExtractor(TiledExtractor):
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     model = from_config(model_cfg, dtype=jnp.dtype(dtype))
     self.variables = jax.device_put(variables)
-    vector = self.style.vector() if normalize_config(model_cfg)["style_dims"] else None
+    dims = normalize_config(model_cfg)["style_dims"]
+    vector = self.style.vector(dims) if dims else None
     self._apply = jax.jit(functools.partial(predict_lines, model, style=vector))
     self.tile, self.batch = tile, batch
 
@@ -143,19 +144,22 @@ class OnnxExtractor(TiledExtractor):
       self.session = ort.InferenceSession(path, providers=ort.get_available_providers())
     except Exception as e:  # onnxruntime raises its own exception types
       raise ValueError(f"{path}: not a loadable ONNX model ({e})") from e
-    names = [i.name for i in self.session.get_inputs()]
-    self.input_name = names[0]
+    inputs = self.session.get_inputs()
+    self.input_name = inputs[0].name
     self.style = Style() if style is None else style
-    self.style_input = "style" if "style" in names else None
-    style_lib.check_model(self.style, {"style_dims": style_lib.DIMS if self.style_input else 0},
-                          f"ONNX model {path}")
+    self.style_input = "style" if any(i.name == "style" for i in inputs) else None
+    # (N, 5) for exports made before the contours entry, (N, 6) since
+    self.style_dims = (int(next(i for i in inputs if i.name == "style").shape[1])
+                       if self.style_input else 0)
+    style_lib.check_model(self.style, {"style_dims": self.style_dims}, f"ONNX model {path}")
     self.tile, self.batch = tile, batch
     self.description = f"ONNX model {path} (onnxruntime)"
 
   def predict(self, rgb_batch: np.ndarray) -> np.ndarray:
     feeds = {self.input_name: np.ascontiguousarray(rgb_batch, np.uint8)}
     if self.style_input:
-      feeds[self.style_input] = np.repeat(self.style.vector()[None], len(rgb_batch), 0)
+      feeds[self.style_input] = np.repeat(self.style.vector(self.style_dims)[None],
+                                          len(rgb_batch), 0)
     return self.session.run(None, feeds)[0]
 
 

@@ -132,9 +132,10 @@ def check_options(arch: str, edges: int, style_dims: int = 0, style_input: str =
     raise ValueError(f"model arch {arch!r} is not one of {ARCHS}")
   if not 0 <= int(edges) <= MAX_EDGE_SCALES or int(edges) != edges:
     raise ValueError(f"model edges={edges}: must be an integer from 0 (off) to {MAX_EDGE_SCALES}")
-  if style_dims not in (0, style.DIMS):
-    raise ValueError(f"model style_dims={style_dims}: must be 0 (no style input) or "
-                     f"{style.DIMS} ({', '.join(style.ENTRIES)})")
+  if style_dims not in (0, *style.SUPPORTED_DIMS):
+    raise ValueError(f"model style_dims={style_dims}: must be 0 (no style input), "
+                     f"{style.DIMS} ({', '.join(style.ENTRIES)}) or {style.LEGACY_DIMS} (models "
+                     "made before the contours entry)")
   if style_input not in STYLE_INPUTS:
     raise ValueError(f"model style_input={style_input!r}: must be one of {STYLE_INPUTS}")
 
@@ -382,10 +383,24 @@ def extend_variables(fresh: dict, saved: dict) -> tuple[dict, list[str]]:
 
   Loading seed-network weights into a network with edge maps or skips: the
   options' layers are zero-initialised, so the result computes what ``saved``
-  computes.  Any other difference (a saved layer the new network lacks, another
+  computes.  Style layers made for fewer style entries (``style.LEGACY_DIMS``)
+  get zero rows for the new ones (``contours``), so they too compute what they
+  did.  Any other difference (a saved layer the new network lacks, another
   shape) is an error naming the layer.
   """
   new = []
+
+  def grow_style_rows(f, s, path):
+    """A saved style kernel with fewer style entries (its input axis), zero-padded."""
+    f_shape, s_shape = np.shape(f), np.shape(s)
+    axis = len(f_shape) - 2  # Dense (in, out); Conv (kh, kw, in, out)
+    if (not any(p.endswith(STYLE_SUFFIX) for p in path) or len(f_shape) != len(s_shape)
+        or axis < 0 or f_shape[:axis] + f_shape[axis + 1:] != s_shape[:axis] + s_shape[axis + 1:]
+        or s_shape[axis] > f_shape[axis]):
+      return None
+    pad = [(0, 0)] * len(f_shape)
+    pad[axis] = (0, f_shape[axis] - s_shape[axis])
+    return np.pad(np.asarray(s), pad)
 
   def merge(f, s, path):
     if isinstance(f, dict):
@@ -402,6 +417,9 @@ def extend_variables(fresh: dict, saved: dict) -> tuple[dict, list[str]]:
           new.append("/".join(path + [k]))
       return out
     if tuple(np.shape(f)) != tuple(np.shape(s)):
+      grown = grow_style_rows(f, s, path)
+      if grown is not None:
+        return grown
       raise ValueError(f"{'/'.join(path)}: saved shape {tuple(np.shape(s))}, "
                        f"this network's {tuple(np.shape(f))}")
     return s

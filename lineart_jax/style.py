@@ -1,4 +1,4 @@
-"""Line style: the four controls a user sets and the vector the network reads.
+"""Line style: the five controls a user sets and the vector the network reads.
 
 A model with ``style_dims=5`` (``config.model.style_dims``) takes, beside RGB, a
 style vector per image.  Each entry is an *offset from the default style*, so
@@ -12,6 +12,7 @@ line_weight  0.5 .. 2 (x drawn width)   1                   log2(line_weight)
 detail       0 .. 1 (inner strokes)     1 (all)             detail - 1
 tone         drawn | dark               drawn (own tone)    0 | 1
 blacks       auto | ink | paint         auto                (0, 0) | (1, 0) | (0, 1)
+contours     drawn | all                drawn               0 | 1
 ============ ========================== =================== ==========================
 
 ``blacks`` takes two entries (is ink, is paint), not one signed one: the network's
@@ -36,11 +37,15 @@ import math
 
 import numpy as np
 
-NAMES = ("line_weight", "detail", "tone", "blacks")
-ENTRIES = ("log2_line_weight", "detail_minus_1", "tone_dark", "blacks_ink", "blacks_paint")
+NAMES = ("line_weight", "detail", "tone", "blacks", "contours")
+ENTRIES = ("log2_line_weight", "detail_minus_1", "tone_dark", "blacks_ink", "blacks_paint",
+           "contours_all")
 DIMS = len(ENTRIES)
+LEGACY_DIMS = 5  # style models made before ``contours``: the first five entries
+SUPPORTED_DIMS = (LEGACY_DIMS, DIMS)
 TONES = ("drawn", "dark")
 BLACKS = ("auto", "ink", "paint")
+CONTOURS = ("drawn", "all")
 WEIGHT_RANGE = (0.5, 2.0)
 
 
@@ -50,6 +55,7 @@ class Style:
   detail: float = 1.0
   tone: str = "drawn"
   blacks: str = "auto"
+  contours: str = "drawn"
 
   def __post_init__(self):
     lo, hi = WEIGHT_RANGE
@@ -61,29 +67,44 @@ class Style:
       raise ValueError(f"tone {self.tone!r}: must be one of {', '.join(TONES)}")
     if self.blacks not in BLACKS:
       raise ValueError(f"blacks {self.blacks!r}: must be one of {', '.join(BLACKS)}")
+    if self.contours not in CONTOURS:
+      raise ValueError(f"contours {self.contours!r}: must be one of {', '.join(CONTOURS)}")
 
   @property
   def is_default(self) -> bool:
     return self == Style()
 
-  def vector(self) -> np.ndarray:
-    """The (5,) float32 offsets from the default style the network reads."""
+  @property
+  def dims_needed(self) -> int:
+    """The fewest style entries a model needs to draw this style."""
+    return DIMS if self.contours != "drawn" else LEGACY_DIMS
+
+  def vector(self, dims: int = DIMS) -> np.ndarray:
+    """The (dims,) float32 offsets from the default style the network reads;
+    ``dims``: the model's ``style_dims`` (``SUPPORTED_DIMS``)."""
+    if dims not in SUPPORTED_DIMS:
+      raise ValueError(f"style vectors have {' or '.join(map(str, SUPPORTED_DIMS))} entries, "
+                       f"not {dims}")
+    if dims < self.dims_needed:
+      raise ValueError(f"contours={self.contours} needs a model with style_dims={DIMS}")
     return np.array([math.log2(float(self.line_weight)), float(self.detail) - 1.0,
                      float(self.tone == "dark"), float(self.blacks == "ink"),
-                     float(self.blacks == "paint")], np.float32)
+                     float(self.blacks == "paint"), float(self.contours == "all")][:dims],
+                    np.float32)
 
   @classmethod
   def from_vector(cls, v) -> "Style":
     v = np.asarray(v, np.float64)
-    if v.shape != (DIMS,):
-      raise ValueError(f"a style vector has {DIMS} entries ({', '.join(ENTRIES)}), got "
-                       f"shape {v.shape}")
+    if v.ndim != 1 or len(v) not in SUPPORTED_DIMS:
+      raise ValueError(f"a style vector has {DIMS} entries ({', '.join(ENTRIES)}) or the first "
+                       f"{LEGACY_DIMS}, got shape {v.shape}")
     blacks = "ink" if v[3] >= 0.5 else "paint" if v[4] >= 0.5 else "auto"
-    return cls(float(2.0 ** v[0]), float(v[1] + 1.0), TONES[int(v[2] >= 0.5)], blacks)
+    contours = CONTOURS[int(len(v) > 5 and v[5] >= 0.5)]
+    return cls(float(2.0 ** v[0]), float(v[1] + 1.0), TONES[int(v[2] >= 0.5)], blacks, contours)
 
   def describe(self) -> str:
     return (f"line weight {self.line_weight:g}, detail {self.detail:g}, tone {self.tone}, "
-            f"blacks {self.blacks}")
+            f"blacks {self.blacks}, contours {self.contours}")
 
 
 def sample(rng: np.random.Generator) -> Style:
@@ -107,8 +128,21 @@ def sample(rng: np.random.Generator) -> Style:
   return Style(weight, detail, tone, blacks)
 
 
-def default_vector(batch: int = 1) -> np.ndarray:
-  return np.zeros((batch, DIMS), np.float32)
+def default_vector(batch: int = 1, dims: int = DIMS) -> np.ndarray:
+  return np.zeros((batch, dims), np.float32)
+
+
+def fit_vector(v, dims: int) -> np.ndarray:
+  """A stored style vector (5 or 6 entries) as a model of ``dims`` entries reads
+  it: a 5-entry one is ``contours=drawn``; a 6-entry one for a 5-entry model must
+  not ask for ``contours=all``, which that model cannot draw."""
+  v = np.asarray(v, np.float32)
+  if len(v) < dims:
+    return np.concatenate([v, np.zeros(dims - len(v), np.float32)])
+  if np.any(v[dims:]):
+    raise ValueError(f"a style vector asking for {', '.join(ENTRIES[dims:])} given to a model "
+                     f"with style_dims={dims}")
+  return v[:dims]
 
 
 # -- the command-line flags of infer and evaluate ------------------------------
@@ -121,6 +155,8 @@ FLAG_HELP = {
             "(every line's core at full ink)",
     "blacks": "solid black areas: auto (small ones ink, large ones paint; default), ink "
               "(drawn as line art) or paint (only their outlines)",
+    "contours": "which lines: drawn (the strokes an artist drew; default) or all (also every "
+                "boundary between flat colors with no stroke: CG, backgrounds, cel shadows)",
 }
 
 
@@ -132,6 +168,7 @@ def add_arguments(parser) -> None:
   g.add_argument("--detail", type=float, default=1.0, help=FLAG_HELP["detail"])
   g.add_argument("--tone", choices=TONES, default="drawn", help=FLAG_HELP["tone"])
   g.add_argument("--blacks", choices=BLACKS, default="auto", help=FLAG_HELP["blacks"])
+  g.add_argument("--contours", choices=CONTOURS, default="drawn", help=FLAG_HELP["contours"])
 
 
 def define_absl_flags(flags) -> None:
@@ -140,20 +177,28 @@ def define_absl_flags(flags) -> None:
   flags.DEFINE_float("detail", 1.0, FLAG_HELP["detail"])
   flags.DEFINE_enum("tone", "drawn", list(TONES), FLAG_HELP["tone"])
   flags.DEFINE_enum("blacks", "auto", list(BLACKS), FLAG_HELP["blacks"])
+  flags.DEFINE_enum("contours", "drawn", list(CONTOURS), FLAG_HELP["contours"])
 
 
 def from_absl_flags(FLAGS) -> Style:
-  return Style(FLAGS["line-weight"].value, FLAGS.detail, FLAGS.tone, FLAGS.blacks)
+  return Style(FLAGS["line-weight"].value, FLAGS.detail, FLAGS.tone, FLAGS.blacks,
+               FLAGS.contours)
 
 
 def from_arguments(args) -> Style:
   """The ``Style`` of parsed ``add_arguments`` flags (ValueError names a bad one)."""
-  return Style(args.line_weight, args.detail, args.tone, args.blacks)
+  return Style(args.line_weight, args.detail, args.tone, args.blacks, args.contours)
 
 
 def check_model(style: Style, model_cfg: dict, what: str) -> None:
-  """A non-default style needs a model with a style input: say so, naming it."""
-  if not style.is_default and not int(model_cfg.get("style_dims", 0)):
+  """A non-default style needs a model with a style input, and ``contours=all`` one
+  with the contours entry: say so, naming it."""
+  dims = int(model_cfg.get("style_dims", 0))
+  if not style.is_default and not dims:
     raise ValueError(f"{what} has no style input, so it draws only the default style "
                      f"(asked: {style.describe()}); use a model trained with "
                      f"--config.model.style_dims={DIMS} (configs/style_finetune.py)")
+  if not style.is_default and dims < style.dims_needed:
+    raise ValueError(f"{what} was made before the contours control (style_dims={dims}), so "
+                     f"it draws drawn lines only (asked: contours={style.contours}); use a "
+                     f"model with --config.model.style_dims={DIMS}")

@@ -113,7 +113,8 @@ def init_from(state, config, optimizer, mesh):
                 and saved_model["arch"] in ("seed", wanted["arch"])
                 and saved_model["edges"] in (0, wanted["edges"])
                 and (saved_model["style_dims"] in (0, wanted["style_dims"])
-                     or not wanted["style_dims"]))
+                     or not wanted["style_dims"]
+                     or saved_model["style_dims"] < wanted["style_dims"]))
   if not extendable:
     hint = (f"--config.model.width={saved_model['width']}"
             if saved_model["width"] != wanted["width"] else

@@ -50,8 +50,10 @@ def test_onnx_and_stablehlo_equal_the_jax_model(shipped, artifacts, size):
   hlo = jax.export.deserialize(bytearray((artifacts / "model.stablehlo").read_bytes()))
   # the shipped model has a style input: the second input (zeros = the default style)
   assert [i.name for i in session.get_inputs()] == ["image", "style"]
-  bold = Style(2.0, 0.0, "dark", "ink").vector()
-  for style in (Style().vector(), bold):
+  dims = model.style_dims  # 5 for models made before the contours entry, else 6
+  assert session.get_inputs()[1].shape[1] == dims
+  bold = Style(2.0, 0.0, "dark", "ink").vector(dims)
+  for style in (Style().vector(dims), bold):
     styles = np.stack([style] * len(images))
     want = np.asarray(predict_lines(model, variables, images, styles))
     got_onnx = session.run(None, {"image": padded, "style": styles})[0][:, :h, :w]
@@ -82,5 +84,5 @@ def test_export_cli_float16(tmp_path):
   images = _images(64, 64, n=1)
   model_cfg, variables, _ = load()
   want = np.asarray(predict_lines(from_config(model_cfg), variables, images))
-  default_style = np.zeros((1, style_lib.DIMS), np.float32)
+  default_style = np.zeros((1, model_cfg["style_dims"]), np.float32)
   assert np.max(np.abs(np.asarray(hlo.call(images, default_style)) - want)) < 0.02

@@ -56,11 +56,12 @@ def _randomize_style_layers(variables, seed, scale):
 
 
 def test_style_vector_round_trip_and_errors():
-  for st in [Style(), Style(0.5, 0.0, "dark", "ink"), Style(2.0, 0.25, "drawn", "paint")]:
+  for st in [Style(), Style(0.5, 0.0, "dark", "ink"), Style(2.0, 0.25, "drawn", "paint"),
+             Style(contours="all")]:
     v = st.vector()
     assert v.shape == (style_lib.DIMS,) and (not np.any(v)) == st.is_default
     back = Style.from_vector(v)
-    assert back.tone == st.tone and back.blacks == st.blacks
+    assert back.tone == st.tone and back.blacks == st.blacks and back.contours == st.contours
     assert np.isclose(back.line_weight, st.line_weight) and np.isclose(back.detail, st.detail)
   with pytest.raises(ValueError, match="line weight 3"):
     Style(line_weight=3)
@@ -68,6 +69,16 @@ def test_style_vector_round_trip_and_errors():
     Style(tone="bold")
   with pytest.raises(ValueError, match="style_dims=4"):
     from_config({"width": WIDTH, "style_dims": 4})
+  with pytest.raises(ValueError, match="contours 'every'"):
+    Style(contours="every")
+  # a five-entry vector (models made before contours) is contours=drawn
+  legacy = Style(0.5, 0.0, "dark", "ink").vector(style_lib.LEGACY_DIMS)
+  assert legacy.shape == (5,) and Style.from_vector(legacy) == Style(0.5, 0.0, "dark", "ink")
+  with pytest.raises(ValueError, match="contours=all needs"):
+    Style(contours="all").vector(style_lib.LEGACY_DIMS)
+  np.testing.assert_array_equal(style_lib.fit_vector(legacy, style_lib.DIMS)[:5], legacy)
+  with pytest.raises(ValueError, match="contours_all"):
+    style_lib.fit_vector(Style(contours="all").vector(), style_lib.LEGACY_DIMS)
 
 
 def test_training_styles_draw_detail_as_0_or_1_and_each_control_off_its_default():
@@ -258,7 +269,7 @@ def test_infer_draws_the_requested_style_and_refuses_it_without_a_style_input(
   assert infer.main([str(tmp_path / "a.png"), "--checkpoint", str(plain), "--tone", "dark",
                      "--out", str(tmp_path / "q")]) == 2
   err = capsys.readouterr().err
-  assert "has no style input" in err and str(plain) in err and "style_dims=5" in err
+  assert "has no style input" in err and str(plain) in err and f"style_dims={style_lib.DIMS}" in err
   assert not (tmp_path / "q").exists() or not list((tmp_path / "q").iterdir())
   with pytest.raises(SystemExit):
     infer.main([str(tmp_path / "a.png"), "--line-weight", "3"])
@@ -378,8 +389,9 @@ def test_init_from_a_style_model_loads_zeroes_or_drops_its_style_layers(base_wei
   pretrained.save(CFG, saved, {"step": 3}, str(tmp_path))
   mesh = sharding.make_mesh(jax.devices()[:1])
   base = sibling(os.path.join(REPO, "configs", "base.py"), "base")
-  for style_dims, how, style_input in [(5, "load", "film"), (5, "zero", "film"),
-                                       (5, "load", "channels"), (0, "load", "film")]:
+  dims = style_lib.DIMS
+  for style_dims, how, style_input in [(dims, "load", "film"), (dims, "zero", "film"),
+                                       (dims, "load", "channels"), (0, "load", "film")]:
     config = base.get_config()
     config.model.width, config.model.style_dims = WIDTH, style_dims
     config.model.style_input = style_input
@@ -398,6 +410,41 @@ def test_init_from_a_style_model_loads_zeroes_or_drops_its_style_layers(base_wei
   config.init_style_layers = "random"
   with pytest.raises(ValueError, match="init_style_layers='random'"):
     trainer.init_from(state, config, optimizer, mesh)
+
+
+def test_style_layers_made_before_contours_load_with_a_zero_row_and_draw_as_before(
+    tmp_path, base_weights):
+  """A model with the first five style entries (made before ``contours``) loads
+  into a six-entry config: its FiLM kernels gain a zero row for ``contours``, so
+  every style it could draw comes out as before, and it refuses contours=all."""
+  from lineart_jax import pretrained, sharding, trainer
+  from lineart_jax.config_files import sibling
+  from lineart_jax.train_step import create_train_state, make_optimizer
+  legacy_cfg = {"width": WIDTH, "style_dims": style_lib.LEGACY_DIMS}
+  legacy = _randomize_style_layers(extend_variables(
+      jax.tree.map(np.asarray, init_variables(from_config(legacy_cfg), 1)), base_weights)[0],
+      1, 0.1)
+  pretrained.save(legacy_cfg, legacy, {"step": 3}, str(tmp_path))
+  style = Style(line_weight=1.5, detail=0.0, blacks="ink")
+  x = np.random.default_rng(0).integers(0, 256, (1, 32, 32, 3)).astype(np.uint8)
+  before = predict_lines(from_config(legacy_cfg), legacy, x, style.vector(style_lib.LEGACY_DIMS))
+  with pytest.raises(ValueError, match="contours=all"):
+    style_lib.check_model(Style(contours="all"), legacy_cfg, "old model")
+  base = sibling(os.path.join(REPO, "configs", "base.py"), "base")
+  config = base.get_config()
+  config.model.width, config.model.style_dims = WIDTH, style_lib.DIMS
+  config.init_from = str(tmp_path)
+  mesh = sharding.make_mesh(jax.devices()[:1])
+  optimizer = make_optimizer(1e-3)
+  state = create_train_state(trainer.build_model(config), optimizer, 0, mesh)
+  grown = jax.device_get(trainer.init_from(state, config, optimizer, mesh))
+  kernel = grown.params["bnc1" + STYLE_SUFFIX]["kernel"]
+  assert kernel.shape[0] == style_lib.DIMS and not np.any(kernel[style_lib.LEGACY_DIMS:])
+  np.testing.assert_array_equal(kernel[:style_lib.LEGACY_DIMS],
+                                legacy["params"]["bnc1" + STYLE_SUFFIX]["kernel"])
+  after = predict_lines(from_config(CFG), {"params": grown.params,
+                                           "batch_stats": grown.batch_stats}, x, style.vector())
+  np.testing.assert_allclose(np.asarray(after), np.asarray(before), atol=1e-6)
 
 
 def test_tone_dark_puts_line_cores_at_full_ink_and_adds_no_ink_away_from_marks():

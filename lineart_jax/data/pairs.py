@@ -38,9 +38,10 @@ def write_styles(root: str, styles: dict[str, Style]) -> None:
   os.makedirs(root, exist_ok=True)
   path = os.path.join(root, STYLES)
   with open(path + ".tmp", "w", encoding="utf-8") as f:
-    f.write("# pair\tline_weight\tdetail\ttone\tblacks\n")
+    f.write("# pair\tline_weight\tdetail\ttone\tblacks\tcontours\n")
     for key, st in sorted(styles.items()):
-      f.write(f"{key}\t{st.line_weight:.6g}\t{st.detail:.6g}\t{st.tone}\t{st.blacks}\n")
+      f.write(f"{key}\t{st.line_weight:.6g}\t{st.detail:.6g}\t{st.tone}\t{st.blacks}"
+              f"\t{st.contours}\n")
   os.replace(path + ".tmp", path)
 
 
@@ -56,9 +57,9 @@ def read_styles(root: str) -> dict[str, Style]:
         continue
       fields = raw.rstrip("\n").split("\t")
       try:
-        if len(fields) != 5:
-          raise ValueError(f"expected 5 tab-separated fields, got {len(fields)}")
-        styles[fields[0]] = Style(float(fields[1]), float(fields[2]), fields[3], fields[4])
+        if len(fields) not in (5, 6):  # 5: written before the contours control
+          raise ValueError(f"expected 6 tab-separated fields, got {len(fields)}")
+        styles[fields[0]] = Style(float(fields[1]), float(fields[2]), *fields[3:])
       except ValueError as e:
         raise ValueError(f"{path}:{n}: {e}") from None
   return styles

@@ -34,6 +34,7 @@ from lineart_jax.data.imageio import ImageError, read_color, read_line
 from lineart_jax.data.packed import PackedSource, is_packed
 from lineart_jax.data.pairs import find_pairs, pairs_from_root
 from lineart_jax.data.synthetic import SyntheticSource
+from lineart_jax.style import fit_vector
 
 # Luminance-preserving hue rotation (the matrix of CSS filter hue-rotate):
 # gray stays gray, and any angle is exact, unlike OpenCV's 2-degree uint8 HSV.
@@ -117,7 +118,7 @@ def with_style(out: dict, pair: dict, style_dims: int) -> dict:
   if style_dims:
     style = pair.get("style")
     out["style"] = (np.zeros(style_dims, np.float32) if style is None
-                    else np.asarray(style, np.float32))
+                    else fit_vector(style, style_dims))
   return out
 
 
