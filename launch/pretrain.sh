@@ -18,7 +18,9 @@
 # interrupted recipe.  INIT=WEIGHTS skips stage 1 and starts stage 2 from WEIGHTS
 # ('pretrained', a run or a shipped-format folder).  STYLES=1 draws stage 2's line art in
 # a random line style per pair (synthetic --styles, into RUNS/data_stage2_styles) for a
-# model with a style input; CONFIG=FILE replaces stage 2's config.  The shipped model's
+# model with a style input; FRAMES=1 makes half of stage 2's pairs anime frames and draws
+# contours=all in 40 % of the styled ones (--styles --frames 0.5 --contours 0.4, into
+# RUNS/data_stage2_frames; configs/contours_finetune.py); CONFIG=FILE replaces stage 2's config.  The shipped model's
 # style layers (trained alone: calibrate keeps the calibration they were trained under):
 #   INIT=pretrained STYLES=1 CONFIG=configs/style_finetune.py launch/pretrain.sh runs/style
 # RUNS/shipped/lineart.json records this command (then the calibration it ran) and, in
@@ -29,10 +31,12 @@ RUNS=runs/recipe
 if [[ $# -gt 0 && $1 != --* ]]; then RUNS=$1; shift; fi
 INIT=${INIT:-}
 STYLES=${STYLES:-}
+FRAMES=${FRAMES:-}
 CONFIG=${CONFIG:-configs/pretrained_finetune.py}
 command="launch/pretrain.sh $RUNS $*"
 [[ $CONFIG != configs/pretrained_finetune.py ]] && command="CONFIG=$CONFIG $command"
 [[ -n $STYLES ]] && command="STYLES=$STYLES $command"
+[[ -n $FRAMES ]] && command="FRAMES=$FRAMES $command"
 [[ -n $INIT ]] && command="INIT=$INIT $command"
 WORKERS=${WORKERS:-$(nproc)}
 mkdir -p "$RUNS"
@@ -54,7 +58,10 @@ if [[ -z $INIT ]]; then
   INIT=$RUNS/stage1
 fi
 DATA2=$RUNS/data_stage2
-if [[ -n $STYLES ]]; then
+if [[ -n $FRAMES ]]; then
+  DATA2=$RUNS/data_stage2_frames
+  pairs "$DATA2" 2000 13 --spread 0.35 --styles --frames 0.5 --contours 0.4
+elif [[ -n $STYLES ]]; then
   DATA2=$RUNS/data_stage2_styles
   pairs "$DATA2" 2000 7 --spread 0.35 --styles
 else

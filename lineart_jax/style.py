@@ -107,9 +107,11 @@ class Style:
             f"blacks {self.blacks}, contours {self.contours}")
 
 
-def sample(rng: np.random.Generator) -> Style:
+def sample(rng: np.random.Generator, contours: float = 0.0) -> Style:
   """A training style: each control at its default half the time (a quarter of
-  the pairs keep the whole default style), otherwise spread over its range.
+  the pairs keep the whole default style), otherwise spread over its range;
+  ``contours=all`` in a fraction ``contours`` of the others (drawn last, so that
+  ``contours=0`` gives the styles drawn before the control existed).
 
   Detail is drawn as 0 or 1 only: a target at detail 0.4 keeps a random 40 % of
   the detail strokes, which the color image cannot tell apart, so squared error
@@ -125,7 +127,8 @@ def sample(rng: np.random.Generator) -> Style:
   detail = 0.0 if rng.uniform() < 0.5 else 1.0
   tone = "dark" if rng.uniform() < 0.4 else "drawn"
   blacks = str(rng.choice(["auto", "ink", "paint"], p=[0.4, 0.3, 0.3]))
-  return Style(weight, detail, tone, blacks)
+  every = contours and rng.uniform() < contours
+  return Style(weight, detail, tone, blacks, "all" if every else "drawn")
 
 
 def default_vector(batch: int = 1, dims: int = DIMS) -> np.ndarray:

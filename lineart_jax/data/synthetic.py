@@ -62,8 +62,11 @@ VISIBLE = (3.0, 12.0)  # luma levels: a line changing the color image less is fa
 COLORED_WIDEST = 3.0  # px: lines in a darker shade of the fill are at most this wide
 WIDEST_BRUSH = 12.0  # px: Pen's widest line
 OUTLINE_WIDTH = 1.5  # px: the outline of a black spot that style blacks=paint leaves
+CONTOUR_DE = (6.0, 14.0)  # CIELAB distance across a flat boundary: no contour below, full above
+CONTOUR_GRAY = 20.0  # the tone of a contour with no drawn stroke (contours=all)
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 STYLE_STREAM = 1  # third entry of the seed of a pair's style choices: (seed, index, 1)
+FRAME_STREAM = 3  # (seed, index, 3): whether a pair is an anime frame (``make_pair``)
 
 
 def _rgb(rng, lo=0, hi=255) -> np.ndarray:
@@ -100,6 +103,13 @@ class Canvas:
     self.ink_rgb = np.zeros((self.size, self.size, 3), np.float32)  # the lines' own layer
     self.ink_alpha = np.zeros((self.size, self.size), np.float32)
     self.line = np.full((self.size, self.size), 255.0, np.float32)
+    # The flat regions alone (fills, cel shadows, highlights, CG shapes), without
+    # soft shading, texture or effects: their boundaries are the contours that
+    # style contours=all adds to the line art.
+    self.flat = np.zeros((self.size, self.size, 3), np.float32)
+    # What lies over the finished image (lines included): glows, night tints,
+    # letterbox bars; ``overlay``.
+    self.overlays: list[tuple[str, np.ndarray, np.ndarray]] = []
     # The line style of the target (``lineart_jax.style``).  It changes the line
     # art only: every draw from ``rng`` is the same whatever the style, so the
     # color image is too; the style's own random choices (which detail strokes
@@ -144,12 +154,14 @@ class Canvas:
     return mask.astype(np.float32) / 255.0, box
 
   # -- painting --------------------------------------------------------------
-  def paint(self, alpha: np.ndarray, rgb, box=None) -> None:
+  def paint(self, alpha: np.ndarray, rgb, box=None, flat: bool = True) -> None:
     """Paints the color image only (fills, shading, effects), inside ``box``.
 
     Without a box, a full-canvas ``alpha`` is blended only over the rows and
     columns it covers (most shapes are small): the same result, several times
-    faster.
+    faster.  ``flat``: a hard-edged region of one color (a fill, a cel shadow, a
+    highlight, a CG shape), whose boundary is a contour; soft shading, glows,
+    painted strokes and texture are not (``flat=False``).
     """
     if box is None:
       rows, cols = np.flatnonzero(alpha.max(axis=1)), np.flatnonzero(alpha.max(axis=0))
@@ -161,7 +173,60 @@ class Canvas:
     view = self.color[box]
     view *= 1.0 - a
     view += a * np.asarray(rgb, np.float32)
+    if flat:
+      view = self.flat[box]
+      view *= 1.0 - a
+      view += a * np.asarray(rgb, np.float32)
     self.ink_alpha[box] *= 1.0 - alpha  # paint laid on top hides the lines in the color image
+
+  def fill_background(self, color: np.ndarray, flat_rgb=None) -> None:
+    """The whole canvas: ``color`` (S, S, 3) or an RGB; its flat layer is
+    ``flat_rgb`` (one color: a gradient or a texture has no contour), default the
+    color itself."""
+    self.color[:] = color
+    self.flat[:] = color if flat_rgb is None else flat_rgb
+
+  def overlay(self, kind: str, alpha: np.ndarray, rgb) -> None:
+    """Something laid over the finished image, lines included: ``"normal"`` (a
+    letterbox bar: it hides what is under it, contours too), ``"screen"`` (a glow,
+    bloom: lightens, lines fade where it washes them out) or ``"multiply"`` (a
+    night tint: darkens everything under it)."""
+    self.overlays.append((kind, alpha.astype(np.float32), np.asarray(rgb, np.float32)))
+
+  def _apply_overlays(self, image: np.ndarray) -> np.ndarray:
+    for kind, alpha, rgb in self.overlays:
+      a = alpha[..., None]
+      if kind == "normal":
+        image = image * (1.0 - a) + rgb * a
+      elif kind == "screen":
+        image = 255.0 - (255.0 - image) * (1.0 - a * rgb / 255.0)
+      else:  # multiply
+        image = image * (1.0 - a + a * rgb / 255.0)
+    return image
+
+  def contour_lines(self) -> np.ndarray:
+    """Line art (supersampled, 255 = paper) of every boundary between flat
+    regions whose colors differ visibly (CIELAB distance ``CONTOUR_DE``), as
+    the flat layer shows it after the overlays; none under a letterbox bar.
+    About one output pixel wide (times the style's line weight), in the tone of
+    a drawn line (``CONTOUR_GRAY``, full ink in tone dark)."""
+    flat = np.clip(self._apply_overlays(self.flat), 0, 255) / 255.0
+    lab = cv2.cvtColor(flat.astype(np.float32), cv2.COLOR_RGB2Lab)
+    kernel = np.ones((3, 3), np.uint8)
+    spread = cv2.dilate(lab, kernel) - cv2.erode(lab, kernel)  # per-channel range nearby
+    de = np.sqrt((spread ** 2).sum(-1))
+    lo, hi = CONTOUR_DE
+    alpha = np.clip((de - lo) / (hi - lo), 0.0, 1.0)
+    weight = self.style.line_weight
+    if weight > 1.0:
+      r = int(round((weight - 1.0) * self.s))
+      alpha = cv2.dilate(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
+    else:
+      alpha = alpha * weight
+    for kind, bar, _ in self.overlays:
+      if kind == "normal":  # a bar's edge is the frame's, not the art's
+        alpha = alpha * (1.0 - cv2.dilate(bar, kernel, iterations=3))
+    return 255.0 - (255.0 - self.line_gray(CONTOUR_GRAY)) * alpha
 
   def cover_lines(self, alpha: np.ndarray) -> None:
     """An opaque shape on top hides the lines beneath it."""
@@ -237,8 +302,9 @@ class Canvas:
     extract it, and a model taught to guess it draws strokes on dark shading.
     """
     out = self.size // SUPERSAMPLE
-    color = self.color_image(multiply, strength, widen)
-    shown = np.abs((color - self.color) @ LUMA)  # how much the lines change the image
+    color = self._apply_overlays(self.color_image(multiply, strength, widen))
+    base = self._apply_overlays(self.color) if self.overlays else self.color
+    shown = np.abs((color - base) @ LUMA)  # how much the lines change the image
     seen = np.clip((shown - VISIBLE[0]) / (VISIBLE[1] - VISIBLE[0]), 0.0, 1.0)
     if self.style.line_weight > 1.0:  # a wider line in the line art than in the image:
       # as visible as the image's line it widens (by up to half the widest brush)
@@ -247,6 +313,8 @@ class Canvas:
     line = 255.0 - (255.0 - self.line) * seen
     if self.solid is not None:
       line *= self.solid / 255.0
+    if self.style.contours == "all":
+      line = np.minimum(line, self.contour_lines())
     color = cv2.resize(color, (out, out), interpolation=cv2.INTER_AREA)
     line = cv2.resize(line, (out, out), interpolation=cv2.INTER_AREA)
     return color, line
@@ -383,37 +451,38 @@ def _background(canvas: Canvas, rng, size: int) -> None:
   s = canvas.size
   u = rng.uniform()
   if u < 0.45:  # white or near-white paper behind a character
-    canvas.color[:] = rng.uniform(235, 255)
+    canvas.fill_background(rng.uniform(235, 255))
     return
   if u < 0.6:  # flat pale color
-    canvas.color[:] = _rgb(rng, 150, 255)
+    canvas.fill_background(_rgb(rng, 150, 255))
     return
   if u < 0.7:  # black or dark, flat or shaded: paint, however large (white paper in the target)
-    canvas.color[:] = _dark_rgb(rng, 30, 12)
+    canvas.fill_background(_dark_rgb(rng, 30, 12))
     if rng.uniform() < 0.5:
       glow = canvas.region(_blob(rng, size, rng.uniform(0.2, 0.8, 2) * size,
                                  rng.uniform(0.1, 0.4) * size))
       glow = cv2.GaussianBlur(glow, (0, 0), float(rng.uniform(10, 40)) * canvas.s)
-      canvas.paint(glow * rng.uniform(0.2, 0.7), _rgb(rng, 40, 200))
+      canvas.paint(glow * rng.uniform(0.2, 0.7), _rgb(rng, 40, 200), flat=False)
     return
   if u < 0.8:  # linear gradient
     a, b = _rgb(rng, 60, 255), _rgb(rng, 60, 255)
     theta = rng.uniform(0, 2 * np.pi)
     yy, xx = np.mgrid[0:s, 0:s].astype(np.float32) / s
     t = np.clip(0.5 + (xx - 0.5) * np.cos(theta) + (yy - 0.5) * np.sin(theta), 0, 1)
-    canvas.color[:] = a + (b - a) * t[..., None]
+    canvas.fill_background(a + (b - a) * t[..., None], (a + b) / 2)
     return
   # busy: textured noise and soft-edged shapes, with no line art
   cells = int(rng.integers(4, 24))
   noise = rng.uniform(40, 255, (cells, cells, 3)).astype(np.float32)
   tex = cv2.resize(noise, (s, s), interpolation=cv2.INTER_CUBIC)
-  canvas.color[:] = cv2.GaussianBlur(tex, (0, 0), float(rng.uniform(1, 6)) * canvas.s)
+  tex = cv2.GaussianBlur(tex, (0, 0), float(rng.uniform(1, 6)) * canvas.s)
+  canvas.fill_background(tex, tex.mean((0, 1)))
   for _ in range(int(rng.integers(0, 6))):
     alpha = canvas.region(_blob(rng, size))
     sharp = rng.uniform() < 0.5
     if not sharp:
       alpha = cv2.GaussianBlur(alpha, (0, 0), float(rng.uniform(2, 8)) * canvas.s)
-    canvas.paint(alpha, _rgb(rng, 30, 255))
+    canvas.paint(alpha, _rgb(rng, 30, 255), flat=sharp)
 
 
 def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
@@ -444,7 +513,7 @@ def _shape(canvas: Canvas, pen: Pen, rng, size: int) -> None:
                                rng.uniform(0.03, 0.15) * size))
     soft = cv2.GaussianBlur(soft, (0, 0), float(rng.uniform(2, 10)) * s) * alpha
     tone = fill * rng.uniform(0.5, 0.85) if rng.uniform() < 0.6 else np.minimum(fill + 60, 255)
-    canvas.paint(soft * rng.uniform(0.4, 0.9), tone)
+    canvas.paint(soft * rng.uniform(0.4, 0.9), tone, flat=False)
   if rng.uniform() < 0.4:  # highlight
     c = pts.mean(0) + rng.normal(0, 0.04, 2) * size
     hl = canvas.region(_blob(rng, size, c, rng.uniform(0.008, 0.04) * size)) * alpha
@@ -527,7 +596,7 @@ def _painted_strokes(canvas: Canvas, rng, inside: np.ndarray, fill, curves,
       alpha = cv2.GaussianBlur(alpha, (0, 0), float(sigma) * canvas.s)
     tone = (np.asarray(fill) * rng.uniform(*darken) if rng.uniform() < 0.65
             else np.minimum(np.asarray(fill) + rng.uniform(40, 110), 255))
-    canvas.paint(alpha * inside[box] * rng.uniform(0.5, 1.0), tone, box)
+    canvas.paint(alpha * inside[box] * rng.uniform(0.5, 1.0), tone, box, flat=False)
 
 
 def _spike(canvas: Canvas, pen: Pen, rng, size: int) -> None:
@@ -623,7 +692,7 @@ def _blush(canvas: Canvas, rng, size: int) -> None:
     start = c + n * k * rng.uniform(1.5, 3) - d * length / 2
     pts = np.stack([start, start + d * length])
     alpha, box = canvas.stroke_mask(pts, np.array([1.0, 0.6]))
-    canvas.paint(alpha * 0.8, rgb, box)
+    canvas.paint(alpha * 0.8, rgb, box, flat=False)
 
 
 def _sparkle(canvas: Canvas, rng, size: int) -> None:
@@ -634,6 +703,176 @@ def _sparkle(canvas: Canvas, rng, size: int) -> None:
   radii = np.where(np.arange(8) % 2 == 0, r, r * 0.2)
   pts = c + np.stack([np.cos(angles), np.sin(angles)], 1) * radii[:, None]
   canvas.paint(canvas.region(pts), np.clip(_rgb(rng, 200, 255) + 30, 0, 255))
+
+
+# -- anime frames: the scenes of screenshots that drawings lack ---------------
+def _night(canvas: Canvas, rng, size: int) -> None:
+  """A night or dark sky: a dark vertical gradient (no contour), stars as points
+  of light, soft clouds a little lighter than the sky: paper in every target."""
+  s = canvas.size
+  top, bottom = _dark_rgb(rng, 25, 30), _dark_rgb(rng, 70, 40)
+  t = np.linspace(0, 1, s, dtype=np.float32)[:, None, None]
+  canvas.fill_background(np.broadcast_to(top + (bottom - top) * t, (s, s, 3)), (top + bottom) / 2)
+  for _ in range(int(rng.integers(0, 4))):  # clouds
+    cloud = canvas.region(_blob(rng, size, radius=rng.uniform(0.1, 0.3) * size))
+    cloud = cv2.GaussianBlur(cloud, (0, 0), float(rng.uniform(4, 15)) * canvas.s)
+    canvas.paint(cloud * rng.uniform(0.3, 0.8), _dark_rgb(rng, 90, 40), flat=False)
+  stars = np.zeros((s, s), np.float32)
+  for _ in range(int(rng.integers(0, 80))):
+    c = _fixed(rng.uniform(0, size, 2) * canvas.s)
+    cv2.circle(stars, tuple(c), max(1, int(rng.uniform(0.3, 1.5) * canvas.s)), 1.0, cv2.LINE_AA,
+               SHIFT)
+  canvas.paint(stars * rng.uniform(0.5, 1.0), _rgb(rng, 200, 255), flat=False)
+
+
+def _city(canvas: Canvas, rng, size: int) -> None:
+  """CG buildings: flat polygons with rows of windows, lit or dark, and no line
+  anywhere (a background painted or rendered, not drawn): contours only."""
+  night = rng.uniform() < 0.6
+  ground = rng.uniform(0.5, 1.0) * size
+  x = rng.uniform(-0.1, 0.1) * size
+  while x < size:
+    w = rng.uniform(0.06, 0.25) * size
+    top = ground - rng.uniform(0.15, 0.8) * size
+    body = _dark_rgb(rng, 60, 30) if night else _rgb(rng, 60, 220)
+    pts = np.array([[x, top], [x + w, top], [x + w, ground + size], [x, ground + size]])
+    canvas.paint(canvas.region(pts), body)
+    if rng.uniform() < 0.5:  # the lit or shaded side: a second flat plane
+      side = pts.copy()
+      side[[0, 3], 0] = x + w * rng.uniform(0.6, 0.85)
+      canvas.paint(canvas.region(side), np.clip(body * rng.uniform(0.55, 1.4), 0, 255))
+    lit = np.array([rng.uniform(200, 255), rng.uniform(170, 240), rng.uniform(90, 190)])
+    cell, pane = rng.uniform(0.015, 0.04) * size, rng.uniform(0.35, 0.7)
+    for wy in np.arange(top + cell * 0.7, min(ground, size), cell):
+      for wx in np.arange(x + cell * 0.5, x + w - cell * 0.5, cell):
+        if rng.uniform() < (0.45 if night else 0.3):
+          win = np.array([[wx, wy], [wx + cell * pane, wy], [wx + cell * pane, wy + cell * pane],
+                          [wx, wy + cell * pane]])
+          canvas.paint(canvas.region(win), lit if night else body * rng.uniform(0.5, 0.8))
+    x += w * rng.uniform(0.9, 1.3)
+
+
+def _graphic(canvas: Canvas, rng, size: int) -> None:
+  """Flat graphics: bands, panels and text-like glyph shapes in flat colors with
+  no drawn line (a poster, a title card, screen text), often in close hues
+  (pink on magenta): contours only."""
+  for _ in range(int(rng.integers(1, 4))):  # panels and bands
+    c = rng.uniform(0, 1, 2) * size
+    wh = rng.uniform(0.2, 0.9, 2) * size
+    ang = rng.uniform(-0.3, 0.3) if rng.uniform() < 0.5 else 0.0
+    corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * wh / 2
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    canvas.paint(canvas.region(corners @ rot.T + c), _rgb(rng, 20, 255))
+  base = canvas.flat[canvas.size // 2, canvas.size // 2]
+  glyph_rgb = (np.clip(base + rng.normal(0, 50, 3), 0, 255) if rng.uniform() < 0.5
+               else _rgb(rng, 0, 255))
+  height = rng.uniform(0.04, 0.15) * size
+  x0, y = rng.uniform(0.0, 0.5) * size, rng.uniform(0.1, 0.9) * size
+  for k in range(int(rng.integers(3, 12))):  # glyphs: a few thick bars and arcs each
+    gx = x0 + k * height * rng.uniform(0.8, 1.1)
+    glyph = np.zeros((canvas.size, canvas.size), np.float32)
+    for _ in range(int(rng.integers(2, 4))):
+      p = (np.array([gx, y]) + rng.uniform(0, 1, (2, 2)) * height * [0.7, 1.0]) * canvas.s
+      cv2.line(glyph, tuple(_fixed(p[0])), tuple(_fixed(p[1])), 1.0,
+               max(1, int(height * rng.uniform(0.12, 0.22) * canvas.s)), cv2.LINE_AA, SHIFT)
+    canvas.paint(glyph, glyph_rgb)
+
+
+def _floor(canvas: Canvas, rng, size: int) -> None:
+  """A wooden floor or tiled ground: flat planks in close tones, their seams
+  boundaries with no line (contours only)."""
+  wood = _rgb(rng, 60, 200) * np.array([1.0, 0.75, 0.5], np.float32)
+  canvas.fill_background(wood)
+  y = rng.uniform(0.2, 0.7) * size
+  canvas.paint(canvas.region(np.array([[0, 0], [size, 0], [size, y], [0, y]])),
+               _rgb(rng, 40, 230))  # the wall
+  while y < size:
+    h = rng.uniform(0.04, 0.12) * size
+    canvas.paint(canvas.region(np.array([[0, y], [size, y], [size, y + h], [0, y + h]])),
+                 np.clip(wood * rng.uniform(0.8, 1.2), 0, 255))
+    y += h
+
+
+def _clutter(canvas: Canvas, rng, size: int) -> None:
+  """A dark frame full of small bright shapes: embers and city lights (soft
+  points of light) and confetti (small flat quads): paint, never ink; only the
+  confetti's edges are contours."""
+  s = canvas.size
+  lights = np.zeros((s, s), np.float32)
+  for _ in range(int(rng.integers(10, 120))):
+    c = _fixed(rng.uniform(0, size, 2) * canvas.s)
+    cv2.circle(lights, tuple(c), max(1, int(rng.uniform(0.5, 4) * canvas.s)), 1.0, cv2.LINE_AA,
+               SHIFT)
+  glow = cv2.GaussianBlur(lights, (0, 0), float(rng.uniform(0.5, 3)) * canvas.s)
+  glow = np.minimum(glow * rng.uniform(1.5, 4), 1.0)
+  canvas.paint(glow, np.clip(_rgb(rng, 150, 255) + [60, 20, 0], 0, 255), flat=False)
+  for _ in range(int(rng.integers(0, 60)) if rng.uniform() < 0.5 else 0):
+    c = rng.uniform(0, size, 2)
+    r = rng.uniform(0.005, 0.02) * size
+    quad = c + rng.normal(0, r, (4, 2))
+    canvas.paint(canvas.region(quad), _rgb(rng, 60, 255))
+
+
+def _speed_lines(canvas: Canvas, pen: "Pen", rng, size: int) -> None:
+  """Speed lines: long thin tapered strokes toward a focus, dark (drawn lines,
+  detail) or light (an effect painted in: paper in every target)."""
+  focus = rng.uniform(0.2, 0.8, 2) * size
+  dark = rng.uniform() < 0.5
+  for _ in range(int(rng.integers(8, 40))):
+    angle = rng.uniform(0, 2 * np.pi)
+    d = np.array([np.cos(angle), np.sin(angle)])
+    start = focus + d * size * rng.uniform(0.6, 0.9)
+    end = focus + d * size * rng.uniform(0.2, 0.5)
+    pts = np.linspace(start, end, 12)
+    if dark:
+      pen.draw(canvas, pts, None, rng.uniform(0.6, 2.5), "point", detail=True)
+    else:
+      alpha, box = canvas.stroke_mask(pts, _width_profile(rng, 12, rng.uniform(0.8, 3), "point"))
+      canvas.paint(alpha, _rgb(rng, 210, 255), box, flat=False)
+
+
+def _frame_overlays(canvas: Canvas, rng, size: int) -> None:
+  """What a frame lays over finished art: a night tint with a lit area, a glow
+  or bloom over lines, letterbox bars."""
+  s = canvas.size
+  if rng.uniform() < 0.3:  # night: everything darkened and tinted, a lit figure
+    lit = canvas.region(_blob(rng, size, radius=rng.uniform(0.15, 0.4) * size))
+    lit = cv2.GaussianBlur(lit, (0, 0), float(rng.uniform(5, 30)) * canvas.s)
+    tint = np.array([rng.uniform(60, 140), rng.uniform(60, 150), rng.uniform(120, 220)])
+    canvas.overlay("multiply", (1.0 - lit) * rng.uniform(0.5, 1.0), tint)
+  if rng.uniform() < 0.3:  # glow / bloom over the lines
+    glow = canvas.region(_blob(rng, size, radius=rng.uniform(0.05, 0.3) * size))
+    glow = cv2.GaussianBlur(glow, (0, 0), float(rng.uniform(5, 30)) * canvas.s)
+    canvas.overlay("screen", glow * rng.uniform(0.3, 0.9), _rgb(rng, 150, 255))
+  if rng.uniform() < 0.15:  # letterbox (or pillarbox) bars
+    bar = np.zeros((s, s), np.float32)
+    depth = int(rng.uniform(0.05, 0.15) * s)
+    if rng.uniform() < 0.7:
+      bar[:depth], bar[s - depth:] = 1.0, 1.0
+    else:
+      bar[:, :depth], bar[:, s - depth:] = 1.0, 1.0
+    canvas.cover_lines(bar)
+    canvas.overlay("normal", bar, np.full(3, rng.uniform(0, 20)))
+
+
+def _degrade_frame(color: np.ndarray, rng) -> np.ndarray:
+  """A frame's degradations: upscaled from a lower resolution, video compression
+  (strong JPEG with chroma subsampling stands in for it), film grain."""
+  h, w = color.shape[:2]
+  if rng.uniform() < 0.6:
+    f = rng.uniform(0.4, 0.8)
+    small = cv2.resize(color, (max(1, int(w * f)), max(1, int(h * f))),
+                       interpolation=cv2.INTER_AREA)
+    color = cv2.resize(small, (w, h), interpolation=[cv2.INTER_LINEAR, cv2.INTER_CUBIC][
+        int(rng.integers(2))])
+  if rng.uniform() < 0.4:
+    grain = rng.normal(0, rng.uniform(1.5, 6), color.shape).astype(np.float32)
+    color = np.clip(color + grain, 0, 255).astype(np.uint8)
+  if rng.uniform() < 0.7:
+    ok, buf = cv2.imencode(".jpg", color[..., ::-1],
+                           [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 80))])
+    color = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
+  return np.ascontiguousarray(color)
 
 
 def _degrade(color: np.ndarray, rng) -> np.ndarray:
@@ -680,21 +919,8 @@ def _paint_like_colorist(canvas: Canvas, rng, spread: float = 0.0) -> tuple[bool
   return multiply, strength, wider
 
 
-def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
-              style: Style | None = None) -> tuple[np.ndarray, np.ndarray]:
-  """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index).
-
-  ``spread``: the fraction of pairs whose color image has its lines 0.4-1.2 px
-  wider than the target's (a colorization network's; a model trained on them
-  draws thinner lines, with fewer halos on real anime art, and less sure ones).
-  ``style``: the line art's style (``lineart_jax.style``; None = the default);
-  the color image is the same for every style.
-  """
-  rng = np.random.default_rng([seed, index])
-  canvas = Canvas(rng, size, style, np.random.default_rng([seed, index, STYLE_STREAM]))
-  _background(canvas, rng, size)
-  pen = Pen(rng)
-  for _ in range(int(rng.integers(4, 14))):
+def _characters(canvas: Canvas, pen: Pen, rng, size: int, count: int) -> None:
+  for _ in range(count):
     u = rng.uniform()
     if u < 0.2:
       _hair(canvas, pen, rng, size)
@@ -704,6 +930,66 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
       _spike(canvas, pen, rng, size)
     else:
       _shape(canvas, pen, rng, size)
+
+
+def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float, float]:
+  """An anime frame's scene (``make_pair``'s ``frames``): a night sky, a CG city,
+  flat graphics, a floor or a drawing's background; dark clutter; from no
+  character to several, drawn with lines; speed lines; overlays.  Returns how
+  the line layer sits on the fills (``Canvas.result``): cel paint mostly, a
+  colorist's now and then."""
+  u = rng.uniform()
+  if u < 0.45:
+    _night(canvas, rng, size)
+    if rng.uniform() < 0.45:
+      _city(canvas, rng, size)
+    if rng.uniform() < 0.5:
+      _clutter(canvas, rng, size)
+  elif u < 0.6:
+    _background(canvas, rng, size)
+    _city(canvas, rng, size)
+  elif u < 0.75:
+    canvas.fill_background(_rgb(rng, 0, 255))
+    _graphic(canvas, rng, size)
+  elif u < 0.88:
+    _floor(canvas, rng, size)
+  else:
+    _background(canvas, rng, size)
+  _characters(canvas, pen, rng, size, int(rng.integers(0, 9)))
+  if rng.uniform() < 0.15:
+    _speed_lines(canvas, pen, rng, size)
+  for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.25 else 0):
+    _ink_spot(canvas, rng, size)
+  for _ in range(int(rng.integers(0, 4)) if rng.uniform() < 0.2 else 0):
+    _sparkle(canvas, rng, size)
+  _frame_overlays(canvas, rng, size)
+  if rng.uniform() < 0.3:
+    return _paint_like_colorist(canvas, rng)
+  return False, 1.0, 0.0
+
+
+def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
+              style: Style | None = None, frames: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+  """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index).
+
+  ``spread``: the fraction of pairs whose color image has its lines 0.4-1.2 px
+  wider than the target's (a colorization network's; a model trained on them
+  draws thinner lines, with fewer halos on real anime art, and less sure ones).
+  ``style``: the line art's style (``lineart_jax.style``; None = the default);
+  the color image is the same for every style.  ``frames``: the fraction of
+  pairs that are anime frames (``_frame_scene``) rather than drawings; which
+  ones is drawn apart (``FRAME_STREAM``), so the drawings are those of
+  ``frames=0``.
+  """
+  rng = np.random.default_rng([seed, index])
+  canvas = Canvas(rng, size, style, np.random.default_rng([seed, index, STYLE_STREAM]))
+  if frames and np.random.default_rng([seed, index, FRAME_STREAM]).uniform() < frames:
+    color, line = canvas.result(*_frame_scene(canvas, Pen(rng), rng, size))
+    color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng)
+    return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
+  _background(canvas, rng, size)
+  pen = Pen(rng)
+  _characters(canvas, pen, rng, size, int(rng.integers(4, 14)))
   for _ in range(int(rng.integers(0, 6))):  # loose strokes: hair tips, folds, details
     start = rng.uniform(0, 1, 2) * size
     pen.draw(canvas, _curve(rng, start, rng.uniform(0.05, 0.5) * size), None, detail=True)
@@ -718,9 +1004,10 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
   return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
 
 
-def pair_style(seed: int, index: int) -> Style:
-  """The style of pair (seed, index) in a styled dataset (``--styles``)."""
-  return sample_style(np.random.default_rng([seed, index, STYLE_STREAM + 1]))
+def pair_style(seed: int, index: int, contours: float = 0.0) -> Style:
+  """The style of pair (seed, index) in a styled dataset (``--styles``); in a
+  fraction ``contours`` of the non-default ones, contours=all."""
+  return sample_style(np.random.default_rng([seed, index, STYLE_STREAM + 1]), contours)
 
 
 class SyntheticSource:
@@ -752,23 +1039,28 @@ class SyntheticSource:
             f"{', styles' if self.styles else ''})")
 
 
-def _write_one(out: str, seed: int, size: int, spread: float, styles: bool, i: int) -> None:
+def _write_one(out: str, seed: int, size: int, spread: float, styles: bool, frames: float,
+               contours: float, i: int) -> None:
   from lineart_jax.data.imageio import write_png
-  color, line = make_pair(seed, i, size, spread, pair_style(seed, i) if styles else None)
+  color, line = make_pair(seed, i, size, spread,
+                          pair_style(seed, i, contours) if styles else None, frames)
   write_png(os.path.join(out, "color", f"{i:06d}.png"), color)
   write_png(os.path.join(out, "line", f"{i:06d}.png"), line)
 
 
 def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0,
-                  workers: int = 0, spread: float = 0.0, styles: bool = False) -> None:
+                  workers: int = 0, spread: float = 0.0, styles: bool = False,
+                  frames: float = 0.0, contours: float = 0.0) -> None:
   """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``;
-  with ``styles``, each line art in its pair's style, listed in ``out/style.tsv``."""
+  with ``styles``, each line art in its pair's style, listed in ``out/style.tsv``
+  (``contours``: the fraction of non-default styles with contours=all);
+  ``frames``: the fraction of anime frames (``make_pair``)."""
   from tqdm import tqdm
   from lineart_jax.data.pairs import write_styles
-  write = functools.partial(_write_one, out, seed, size, spread, styles)
+  write = functools.partial(_write_one, out, seed, size, spread, styles, frames, contours)
   indices = range(start, start + count)
   if styles:
-    write_styles(out, {f"{i:06d}": pair_style(seed, i) for i in indices})
+    write_styles(out, {f"{i:06d}": pair_style(seed, i, contours) for i in indices})
   if workers > 0:
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
       for _ in tqdm(pool.imap_unordered(write, indices, chunksize=8), "synthetic", count):
@@ -792,12 +1084,21 @@ def main(argv=None):
   p.add_argument("--styles", action="store_true",
                  help="each pair's line art in a random line style (weight, detail, tone, "
                  "blacks; lineart_jax.style), listed in OUT/style.tsv for training a model "
-                 "with --config.model.style_dims=5")
+                 "with --config.model.style_dims=6")
+  p.add_argument("--contours", type=float, default=0.0,
+                 help="with --styles: the fraction of non-default styles drawn with "
+                 "contours=all (every flat-color boundary a line)")
+  p.add_argument("--frames", type=float, default=0.0,
+                 help="fraction of pairs that are anime frames (night and CG scenes, flat "
+                 "graphics, dark clutter, glows, letterbox bars, video degradations)")
   args = p.parse_args(argv)
-  if not 0.0 <= args.spread <= 1.0:
-    p.error(f"--spread must be a fraction in [0, 1], not {args.spread}")
+  for name in ("spread", "contours", "frames"):
+    if not 0.0 <= getattr(args, name) <= 1.0:
+      p.error(f"--{name} must be a fraction in [0, 1], not {getattr(args, name)}")
+  if args.contours and not args.styles:
+    p.error("--contours draws styles: add --styles")
   write_dataset(args.out, args.count, args.seed, args.size, args.start, args.workers,
-                args.spread, args.styles)
+                args.spread, args.styles, args.frames, args.contours)
   print(f"wrote {args.count} pairs to {args.out}/color and {args.out}/line")
 
 

@@ -1,0 +1,95 @@
+"""The generator's anime frames and its contours=all targets (issue 41).
+
+What they must hold: the drawings are those of the generator without frames; a
+boundary between flat colors with no stroke is paper in the drawn target and a
+thin line in the all-contours one; soft paint, dark clutter and letterbox bars
+are paper in both.
+"""
+
+import cv2
+import numpy as np
+
+from lineart_jax import style as style_lib
+from lineart_jax.data import synthetic
+from lineart_jax.style import Style
+
+SIZE = 64
+
+
+def _two_flat_regions(style: Style, soft: bool = False) -> np.ndarray:
+  """The line art of a canvas with a flat square on a flat background (no stroke)."""
+  canvas = synthetic.Canvas(np.random.default_rng(0), SIZE, style)
+  canvas.fill_background(np.array([200.0, 60.0, 160.0]))  # magenta
+  square = canvas.region(np.array([[16, 16], [48, 16], [48, 48], [16, 48]], np.float64))
+  if soft:
+    square = cv2.GaussianBlur(square, (0, 0), 6.0)
+  canvas.paint(square, np.array([250.0, 150.0, 210.0]), flat=not soft)  # pink
+  return canvas.result()[1]
+
+
+def test_a_boundary_without_a_stroke_is_a_line_only_with_contours_all():
+  drawn = _two_flat_regions(Style())
+  every = _two_flat_regions(Style(contours="all"))
+  assert drawn.min() > 250  # no stroke drawn: paper
+  ink = every < 160  # on the pixel grid the line falls on two pixels at half ink
+  ys, xs = np.nonzero(ink)
+  assert ink.sum() > 100  # the square's four sides
+  # every ink pixel within 1.5 px of the square's outline (pixel centres at i + 0.5)
+  on_outline = (np.minimum(np.abs(np.abs(xs - 31.5) - 16), np.abs(np.abs(ys - 31.5) - 16)) <= 1.5)
+  assert on_outline.all(), (xs[~on_outline], ys[~on_outline])
+  assert ink.sum() < 4 * 32 * 2.5  # about one or two pixels wide
+  # the same square painted soft (an airbrush glow) is no contour
+  assert _two_flat_regions(Style(contours="all"), soft=True).min() > 250
+
+
+def test_contours_all_keeps_every_drawn_line_and_the_same_color_image():
+  for i in range(6):
+    color, drawn = synthetic.make_pair(5, i, SIZE, frames=0.5)
+    color2, every = synthetic.make_pair(5, i, SIZE, style=Style(contours="all"), frames=0.5)
+    np.testing.assert_array_equal(color, color2)
+    assert np.all(every.astype(int) <= drawn.astype(int) + 1), i
+
+
+def test_frames_leave_the_drawings_as_they_were():
+  """Which pairs are frames is drawn apart: every other pair is the drawing of
+  frames=0, and some are frames (different images)."""
+  differ = 0
+  for i in range(12):
+    a = synthetic.make_pair(3, i, SIZE)
+    b = synthetic.make_pair(3, i, SIZE, frames=0.5)
+    frame = np.random.default_rng([3, i, synthetic.FRAME_STREAM]).uniform() < 0.5
+    same = all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert same != frame, i
+    differ += frame
+  assert 0 < differ < 12
+
+
+def test_dark_clutter_and_letterbox_bars_are_paper_in_both_targets():
+  for st in (Style(), Style(contours="all")):
+    canvas = synthetic.Canvas(np.random.default_rng(1), SIZE, st)
+    canvas.fill_background(np.array([8.0, 6.0, 12.0]))
+    synthetic._clutter(canvas, np.random.default_rng(2), SIZE)
+    canvas.overlays.clear()
+    bar = np.zeros((canvas.size, canvas.size), np.float32)
+    bar[:20] = 1.0
+    canvas.cover_lines(bar)
+    canvas.overlay("normal", bar, np.zeros(3))
+    color, line = canvas.result()
+    assert color.mean() < 60  # a dark frame with bright specks
+    if st.contours == "drawn":
+      assert line.min() > 250  # no ink anywhere
+    else:  # only confetti edges, if any: never solid, none under the bar nor along its edge
+      assert line[:10].min() > 250 and (line < 128).mean() < 0.1
+      assert not (line[8:13] < 200).all(axis=1).any()
+
+
+def test_training_styles_draw_contours_all_in_the_asked_share_and_leave_the_rest():
+  rng_a, rng_b = np.random.default_rng(0), np.random.default_rng(0)
+  old = [style_lib.sample(rng_a) for _ in range(1000)]
+  new = [style_lib.sample(rng_b, contours=0.4) for _ in range(1000)]
+  # the other controls drawn as before: the first four fields of the first style agree
+  assert all(s.contours == "drawn" for s in old)
+  assert (old[0].line_weight, old[0].detail, old[0].tone, old[0].blacks) == (
+      new[0].line_weight, new[0].detail, new[0].tone, new[0].blacks)
+  share = np.mean([s.contours == "all" for s in new if not s.is_default])
+  assert 0.3 < share < 0.5, share
