@@ -96,21 +96,39 @@ def predict_tiled(image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]
   ``predict`` maps a uint8 batch (B, th, tw, 3) to (B, th, tw) floats; every call
   has the same shape for a given image size, so it compiles once.
   """
+  return predict_tiled_many([image], predict, tile, batch, on_tile)[0]
+
+
+def predict_tiled_many(images: list[np.ndarray], predict: Callable[[np.ndarray], np.ndarray],
+                       tile: int = 768, batch: int = 1,
+                       on_tile: Callable[[], None] | None = None) -> list[np.ndarray]:
+  """``predict_tiled`` of several images of one size, their tiles sharing batches:
+  a batch of ``batch`` tiles may hold tiles of consecutive images, so small images
+  (one tile each, video frames) fill a device call as one large image does.  The
+  result of each image is the same as alone (each tile is computed independently).
+  """
   if tile % STRIDE_PRODUCT:
     raise ValueError(f"tile {tile} must be a multiple of {STRIDE_PRODUCT}")
-  image, (h, w) = pad_to_multiple(image)
-  h8, w8 = image.shape[:2]
+  if not images:
+    return []
+  shape = images[0].shape
+  if any(im.shape != shape for im in images):
+    raise ValueError(f"predict_tiled_many takes images of one size, got "
+                     f"{sorted({im.shape for im in images})}")
+  padded = [pad_to_multiple(im)[0] for im in images]
+  h, w = shape[:2]
+  h8, w8 = padded[0].shape[:2]
   th, tw = min(tile, h8), min(tile, w8)
-  out = np.empty((h8, w8), np.float32)
-  jobs = list(tiles(h, w, tile))
-  for i in range(0, len(jobs), batch):
-    chunk = jobs[i:i + batch]
-    windows = [image[y:y + th, x:x + tw] for (y, x), _, _ in chunk]
+  outs = [np.empty((h8, w8), np.float32) for _ in images]
+  jobs = [(i, *t) for i in range(len(images)) for t in tiles(h, w, tile)]
+  for start in range(0, len(jobs), batch):
+    chunk = jobs[start:start + batch]
+    windows = [padded[i][y:y + th, x:x + tw] for i, (y, x), _, _ in chunk]
     while len(windows) < batch:  # a fixed batch shape: pad the last batch
       windows.append(windows[-1])
     preds = predict(np.stack(windows))
-    for ((y, x), (y0, y1), (x0, x1)), pred in zip(chunk, preds):
-      out[y0:y1, x0:x1] = pred[y0 - y:y1 - y, x0 - x:x1 - x]
+    for (i, (y, x), (y0, y1), (x0, x1)), pred in zip(chunk, preds):
+      outs[i][y0:y1, x0:x1] = pred[y0 - y:y1 - y, x0 - x:x1 - x]
       if on_tile:
         on_tile()
-  return out[:h, :w]
+  return [out[:h, :w] for out in outs]

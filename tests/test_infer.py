@@ -64,8 +64,12 @@ def test_folder_with_odd_sizes_rgba_gray_and_a_corrupt_file(checkpoint, tmp_path
   (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
   out = tmp_path / "out"
   rc = infer.main([str(src), "--workdir", checkpoint, "--out", str(out), "--tile", "256"])
-  assert rc == 1  # the corrupt file
-  results = {f: cv2.imread(str(out / f), cv2.IMREAD_UNCHANGED) for f in os.listdir(out)}
+  assert rc == 1  # the corrupt file, listed with its reason beside the outputs
+  failures = (out / "lineart_failures.tsv").read_text().splitlines()
+  assert failures[1:] == [f"{src / 'broken.png'}\tnot a decodable image (truncated or "
+                          "unsupported format)"]
+  results = {f: cv2.imread(str(out / f), cv2.IMREAD_UNCHANGED) for f in os.listdir(out)
+             if f.endswith(".png")}
   assert set(results) == {"rgb_lineart.png", "rgba_lineart.png", "gray_lineart.png"}
   assert results["rgb_lineart.png"].shape == (37, 53)
   assert results["rgba_lineart.png"].shape == (20, 9)
