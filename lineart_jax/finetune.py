@@ -1,7 +1,7 @@
 """CLI: teach the shipped model your own line style, from your own drawings, in minutes.
 
   python -m lineart_jax.finetune SRC... --out DIR [--init pretrained|WEIGHTS]
-      [--steps 300 | --minutes M] [--holdout 0.25] [--seed 0]
+      [--steps 300 | --minutes M] [--holdout 0.25] [--seed 0] [style flags]
 
 SRC: layered files (``.ora``, ``.kra``, ``.psd``: their line layers are the truth,
 see ``lineart_jax.data.layers``), folders of them, or pair folders (``color/`` and
@@ -25,11 +25,21 @@ path does, plus what it left out:
    evaluate and export) and ``DIR/report.md`` + ``DIR/report.png``: F@2 and PSNR
    before and after on the held-out drawings, and on synthetic validation pairs
    (what the model gave up on other art), with panels color | before | after | truth.
+
+The line-style flags (``--line-weight --detail --tone --blacks --contours``, as in
+``infer``) say which style the artist's line art is drawn in (default: the
+default style).  The fine-tuned model keeps its init's style input, so every
+control still works on it; the artist's pairs teach the style they are in: line
+art that draws every flat-color boundary is ``--contours=all``, and then the
+default style is left as the init draws it and calibrated on synthetic pairs
+(the artist's pairs do not show it).  A style the init cannot draw grows it:
+``--contours=all`` on weights made before that control adds its style entry.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -44,6 +54,8 @@ import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
 from lineart_jax.data import layers
 from lineart_jax.data.imageio import ImageError, read_color, write_png
 from lineart_jax.data.pairs import Pair, pairs_from_root
+from lineart_jax import style as style_lib
+from lineart_jax.style import Style
 
 DEFAULT_STEPS = 300
 BATCH = 12
@@ -163,8 +175,10 @@ def split_by_drawing(pairs: list[Pair], fraction: float, seed: int, minimum: int
 
 # -- 4. training ----------------------------------------------------------------
 def training_config(init: str, packed: str, model_cfg: dict, steps: int, minutes: float,
-                    seed: int, workers: int):
-  """configs/base.py with the fine-tune's settings (the model's options from the weights)."""
+                    seed: int, workers: int, style: Style = Style()):
+  """configs/base.py with the fine-tune's settings (the model's options from the weights;
+  its style input, with the entries ``style`` needs)."""
+  from lineart_jax.model import normalize_config
   from lineart_jax import config_files
   base = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                       "configs", "base.py")
@@ -176,6 +190,10 @@ def training_config(init: str, packed: str, model_cfg: dict, steps: int, minutes
   config.model.width = float(model_cfg["width"])
   config.model.arch = model_cfg.get("arch", "seed")
   config.model.edges = int(model_cfg.get("edges", 0))
+  model_cfg = normalize_config(model_cfg)
+  if model_cfg["style_dims"]:
+    config.model.style_dims = max(model_cfg["style_dims"], style.dims_needed)
+    config.model.style_input = model_cfg["style_input"]
   config.data.root = os.path.abspath(packed)
   config.data.workers = workers
   config.data.val_count = 0           # the held-out drawings are the test
@@ -217,18 +235,26 @@ def _panel_rows(pairs, before, after, height: int = 192) -> np.ndarray:
 
 
 def report(out: str, init: str, weights: str, held_pairs: list[Pair], summary: dict,
-           synthetic_pairs: int = SYNTHETIC_PAIRS) -> dict:
-  """Scores before/after on the held-out drawings and on synthetic validation pairs;
-  writes ``report.md``, ``report.json`` and ``report.png``.  Each model extracts
-  each image once; the scores and the panels share those predictions."""
+           synthetic_pairs: int = SYNTHETIC_PAIRS, style: Style = Style()) -> dict:
+  """Scores before/after on the held-out drawings (in ``style``, the artist's;
+  before in the default style where the init cannot draw it) and on synthetic
+  validation pairs (default style); writes ``report.md``, ``report.json`` and
+  ``report.png``.  Each model extracts each image once; the scores and the
+  panels share those predictions."""
   from lineart_jax.data.imageio import read_line
   from lineart_jax.data.synthetic import make_pair
   from lineart_jax.evaluation import BASELINES, score
   from lineart_jax.infer import NetworkExtractor
   from lineart_jax.trainer import VALIDATION_SEED_OFFSET
 
+  from lineart_jax import pretrained
+  from lineart_jax.model import normalize_config
+  init_dims = normalize_config(pretrained.load_weights(init)[0])["style_dims"]
+  before_style = style if init_dims >= style.dims_needed or style.is_default else Style()
   extractors = {"before": NetworkExtractor.from_weights(init),
                 "after": NetworkExtractor.from_weights(weights)}
+  styled = {"before": NetworkExtractor.from_weights(init, style=before_style),
+            "after": NetworkExtractor.from_weights(weights, style=style)}
   names = [os.path.basename(p.color) for p in held_pairs]
   held = [{"color": read_color(p.color), "line": read_line(p.line)} for p in held_pairs]
   synthetic = []
@@ -237,8 +263,8 @@ def report(out: str, init: str, weights: str, held_pairs: list[Pair], summary: d
     synthetic.append({"color": color, "line": line})
   targets = {part: [p["line"].astype(np.float32) / 255.0 for p in pairs]
              for part, pairs in (("held_out", held), ("synthetic", synthetic))}
-  preds = {part: {when: _predict(e, pairs) for when, e in extractors.items()}
-           for part, pairs in (("held_out", held), ("synthetic", synthetic))}
+  preds = {"held_out": {when: _predict(e, held) for when, e in styled.items()},
+           "synthetic": {when: _predict(e, synthetic) for when, e in extractors.items()}}
   scores = {part: {when: score(preds[part][when], targets[part]) for when in extractors}
             for part in preds}
   opencv = score([BASELINES["opencv"](p["color"]) for p in held], targets["held_out"])
@@ -279,14 +305,18 @@ def report(out: str, init: str, weights: str, held_pairs: list[Pair], summary: d
 def run(sources: list[str], out: str, init: str = "pretrained", steps: int = DEFAULT_STEPS,
         minutes: float = 0.0, holdout: float = 0.25, seed: int = 0, workers: int = 2,
         line_layers: str = layers.DEFAULT_LINE_LAYERS, synthetic_pairs: int = SYNTHETIC_PAIRS,
-        log=print) -> dict:
-  """The whole command; returns the report's scores.  Raises ``FinetuneError``."""
+        log=print, style: Style = Style()) -> dict:
+  """The whole command; returns the report's scores.  Raises ``FinetuneError``.
+  ``style``: the line style the artist's line art is drawn in."""
   from lineart_jax import calibrate, pretrained, trainer
   from lineart_jax.data import validate
   from lineart_jax.data.packed import pack
   from lineart_jax.data.pairs import read_manifest, write_manifest
 
   out = os.path.abspath(out)
+  model_cfg, _, init_what = pretrained.load_weights(init)
+  if not style.is_default and not int(model_cfg.get("style_dims", 0)):
+    style_lib.check_model(style, model_cfg, init_what)  # before any work: says why
   pairs_root = os.path.join(out, "pairs")
   if os.path.exists(pairs_root):
     shutil.rmtree(pairs_root)  # made again from the sources: a rerun sees their changes
@@ -315,15 +345,17 @@ def run(sources: list[str], out: str, init: str = "pretrained", steps: int = DEF
 
   packed = os.path.join(out, "packed")
   shutil.rmtree(packed, ignore_errors=True)
-  n, errors = pack(train, packed)
+  n, errors = pack([p if style.is_default else dataclasses.replace(p, style=style)
+                    for p in train], packed)
   for e in errors:
     log(f"skipped: {e}")
 
-  model_cfg, _, init_what = pretrained.load_weights(init)
-  config = training_config(init, packed, model_cfg, steps, minutes, seed, workers)
+  config = training_config(init, packed, model_cfg, steps, minutes, seed, workers, style)
   workdir = os.path.join(out, "run")
   shutil.rmtree(workdir, ignore_errors=True)  # a fine-tune starts from --init, not a resume
-  log(f"fine-tuning {init_what} on {n} pairs: {steps} steps of {BATCH}"
+  log(f"fine-tuning {init_what} on {n} pairs"
+      + ("" if style.is_default else f" drawn in the style {style.describe()}")
+      + f": {steps} steps of {BATCH}"
       + (f", at most {minutes:g} minutes" if minutes else ""))
   t0 = time.monotonic()
   final = trainer.train_and_evaluate(config, workdir)
@@ -333,18 +365,22 @@ def run(sources: list[str], out: str, init: str = "pretrained", steps: int = DEF
                         "(run the command again to start over)")
 
   weights = os.path.join(out, "weights")
-  rc = calibrate.main([workdir, "--out", weights, "--data", packed, "--pairs", "30",
+  # The calibration fits the default style's output: on the artist's pairs when
+  # they are drawn in it, else on synthetic pairs (theirs do not show it).
+  style_flags = "".join(f" {flag}" for flag in style.arguments())
+  rc = calibrate.main([workdir, "--out", weights, "--data",
+                       packed if style.is_default else "synthetic", "--pairs", "30",
                        "--command", f"python -m lineart_jax.finetune {' '.join(sources)} "
                        f"--out {out} --init {init} --steps {steps}"
                        + (f" --minutes {minutes:g}" if minutes else "") +
-                       f" --holdout {holdout} --seed {seed}"])
+                       f" --holdout {holdout} --seed {seed}{style_flags}"])
   if rc:
     raise FinetuneError(f"calibrate failed on {workdir}")
   summary = {"init": init, "train_pairs": n, "held_out_pairs": len(held),
              "steps": int(final.get("step", steps)), "train_minutes": train_minutes,
              "held_out": [p.color for p in held]}
   log("scoring before and after on the held-out drawings and synthetic pairs")
-  scores = report(out, init, weights, held, summary, synthetic_pairs)
+  scores = report(out, init, weights, held, summary, synthetic_pairs, style)
   h = scores["held_out"]
   log(f"held-out drawings: F@2 {h['before']['f_score']:.3f} -> {h['after']['f_score']:.3f}, "
       f"PSNR {h['before']['psnr']:.2f} -> {h['after']['psnr']:.2f} dB; synthetic: F@2 "
@@ -373,9 +409,15 @@ def main(argv=None) -> int:
   p.add_argument("--workers", type=int, default=2, help="loader worker processes")
   p.add_argument("--line-layers", default=layers.DEFAULT_LINE_LAYERS,
                  help="regex of line layer names in layered files")
+  style_lib.add_arguments(p, "the style your line art is drawn in (default: the default "
+                          "style; e.g. --contours=all if it draws every color boundary)")
   args = p.parse_args(argv)
   if args.steps <= 0 or args.minutes < 0 or not 0 < args.holdout < 1:
     p.error("--steps must be positive, --minutes >= 0, --holdout in (0, 1)")
+  try:
+    style = style_lib.from_arguments(args)
+  except ValueError as e:
+    p.error(str(e))
   from lineart_jax import _malloc
   _malloc.keep_freed_memory()  # a training process: before JAX starts its threads
   from absl import logging as absl_logging
@@ -384,7 +426,7 @@ def main(argv=None) -> int:
   quiet_library_logs()
   try:
     run(args.sources, args.out, args.init, args.steps, args.minutes, args.holdout, args.seed,
-        args.workers, args.line_layers)
+        args.workers, args.line_layers, style=style)
   except (FinetuneError, FileNotFoundError, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2

@@ -102,6 +102,12 @@ class Style:
     contours = CONTOURS[int(len(v) > 5 and v[5] >= 0.5)]
     return cls(float(2.0 ** v[0]), float(v[1] + 1.0), TONES[int(v[2] >= 0.5)], blacks, contours)
 
+  def arguments(self) -> list[str]:
+    """The ``add_arguments`` flags that give this style (its non-default fields)."""
+    return [f"--{f.name.replace('_', '-')}={getattr(self, f.name):g}"
+            if isinstance(f.default, float) else f"--{f.name}={getattr(self, f.name)}"
+            for f in dataclasses.fields(self) if getattr(self, f.name) != f.default]
+
   def describe(self) -> str:
     return (f"line weight {self.line_weight:g}, detail {self.detail:g}, tone {self.tone}, "
             f"blacks {self.blacks}, contours {self.contours}")
@@ -163,10 +169,10 @@ FLAG_HELP = {
 }
 
 
-def add_arguments(parser) -> None:
-  """``--line-weight --detail --tone --blacks`` on an argparse parser (defaults: the
-  default style, which needs no style model)."""
-  g = parser.add_argument_group("line style (a model with a style input)")
+def add_arguments(parser, title: str = "line style (a model with a style input)") -> None:
+  """``--line-weight --detail --tone --blacks --contours`` on an argparse parser
+  (defaults: the default style, which needs no style model)."""
+  g = parser.add_argument_group(title)
   g.add_argument("--line-weight", type=float, default=1.0, help=FLAG_HELP["line_weight"])
   g.add_argument("--detail", type=float, default=1.0, help=FLAG_HELP["detail"])
   g.add_argument("--tone", choices=TONES, default="drawn", help=FLAG_HELP["tone"])

@@ -107,3 +107,41 @@ def test_finetune_end_to_end_on_layered_files(tmp_path, capsys):
   # the two circles are one drawing: both trained on or both held out
   circles = [os.path.basename(p) for p in held if "circle" in p]
   assert len(circles) in (0, 2)
+
+
+def test_finetune_teaches_the_declared_style_and_keeps_the_style_input(tmp_path):
+  """--contours=all (line art that draws every boundary): the init's style input is
+  kept and grows the contours entry, the pairs are packed in that style, and the
+  default style is calibrated on synthetic pairs; a model without a style input
+  is refused before any work."""
+  import pytest
+  from lineart_jax import style as style_lib
+  from lineart_jax.data.packed import PackedSource
+  from lineart_jax.style import Style
+  src = tmp_path / "drawings"
+  src.mkdir()
+  for i, kind in enumerate(["circle", "cross", "box", "wave", "line"]):
+    _ora_drawing(src / f"d{i}_{kind}.ora", kind)
+  plain, styled = tmp_path / "plain", tmp_path / "styled"
+  model = AutoEncoder(width=0.0625, style_dims=style_lib.LEGACY_DIMS)
+  variables = jax.tree.map(np.asarray, dict(init_variables(model, 3)))
+  pretrained.save({"width": 0.0625, "style_dims": style_lib.LEGACY_DIMS}, variables,
+                  {"step": 0}, str(styled))
+  del variables["params"]  # the same network without style layers
+  pretrained.save({"width": 0.0625}, jax.tree.map(np.asarray, dict(init_variables(
+      AutoEncoder(width=0.0625), 3))), {"step": 0}, str(plain))
+  every = Style(contours="all")
+  with pytest.raises(ValueError, match="no style input"):
+    finetune.run([str(src)], str(tmp_path / "refused"), init=str(plain), steps=2, workers=0,
+                 synthetic_pairs=1, style=every)
+  assert not (tmp_path / "refused").exists()
+  out = tmp_path / "out"
+  finetune.run([str(src)], str(out), init=str(styled), steps=2, holdout=0.3, workers=0,
+               synthetic_pairs=1, style=every)
+  model_cfg, _, _ = pretrained.load_weights(str(out / "weights"))
+  assert model_cfg["style_dims"] == style_lib.DIMS
+  packed = PackedSource(str(out / "packed"))
+  for i in range(len(packed)):
+    np.testing.assert_array_equal(packed[i]["style"], every.vector())
+  info = json.load(open(out / "weights" / pretrained.INFO_FILE))
+  assert info["calibration"]["data"] == "synthetic" and "--contours=all" in info["command"]
