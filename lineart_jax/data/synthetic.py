@@ -707,8 +707,9 @@ def _sparkle(canvas: Canvas, rng, size: int) -> None:
 
 # -- anime frames: the scenes of screenshots that drawings lack ---------------
 def _night(canvas: Canvas, rng, size: int) -> None:
-  """A night or dark sky: a dark vertical gradient (no contour), stars as points
-  of light, soft clouds a little lighter than the sky: paper in every target."""
+  """A night or dark sky: a dark vertical gradient (no contour), soft clouds a
+  little lighter than the sky (paper in every target) and stars, small flat
+  points of light (paper when drawn, dots among all contours)."""
   s = canvas.size
   top, bottom = _dark_rgb(rng, 25, 30), _dark_rgb(rng, 70, 40)
   t = np.linspace(0, 1, s, dtype=np.float32)[:, None, None]
@@ -722,7 +723,7 @@ def _night(canvas: Canvas, rng, size: int) -> None:
     c = _fixed(rng.uniform(0, size, 2) * canvas.s)
     cv2.circle(stars, tuple(c), max(1, int(rng.uniform(0.3, 1.5) * canvas.s)), 1.0, cv2.LINE_AA,
                SHIFT)
-  canvas.paint(stars * rng.uniform(0.5, 1.0), _rgb(rng, 200, 255), flat=False)
+  canvas.paint(stars * rng.uniform(0.5, 1.0), _rgb(rng, 200, 255))
 
 
 def _city(canvas: Canvas, rng, size: int) -> None:
@@ -794,18 +795,19 @@ def _floor(canvas: Canvas, rng, size: int) -> None:
 
 
 def _clutter(canvas: Canvas, rng, size: int) -> None:
-  """A dark frame full of small bright shapes: embers and city lights (soft
-  points of light) and confetti (small flat quads): paint, never ink; only the
-  confetti's edges are contours."""
+  """A dark frame full of small bright shapes: embers and city lights (a flat
+  bright core in a soft glow) and confetti (small flat quads): paint, never ink,
+  in the drawn target; the cores' and the confetti's edges are contours."""
   s = canvas.size
-  lights = np.zeros((s, s), np.float32)
+  cores = np.zeros((s, s), np.float32)
   for _ in range(int(rng.integers(10, 120))):
     c = _fixed(rng.uniform(0, size, 2) * canvas.s)
-    cv2.circle(lights, tuple(c), max(1, int(rng.uniform(0.5, 4) * canvas.s)), 1.0, cv2.LINE_AA,
+    cv2.circle(cores, tuple(c), max(1, int(rng.uniform(0.5, 4) * canvas.s)), 1.0, cv2.LINE_AA,
                SHIFT)
-  glow = cv2.GaussianBlur(lights, (0, 0), float(rng.uniform(0.5, 3)) * canvas.s)
-  glow = np.minimum(glow * rng.uniform(1.5, 4), 1.0)
-  canvas.paint(glow, np.clip(_rgb(rng, 150, 255) + [60, 20, 0], 0, 255), flat=False)
+  rgb = np.clip(_rgb(rng, 150, 255) + [60, 20, 0], 0, 255)
+  glow = cv2.GaussianBlur(cores, (0, 0), float(rng.uniform(1, 4)) * canvas.s)
+  canvas.paint(np.minimum(glow * rng.uniform(0.5, 1.5), 1.0), rgb * 0.8, flat=False)
+  canvas.paint(cores, rgb)
   for _ in range(int(rng.integers(0, 60)) if rng.uniform() < 0.5 else 0):
     c = rng.uniform(0, size, 2)
     r = rng.uniform(0.005, 0.02) * size
