@@ -6,11 +6,11 @@ is loaded or a file written:
 
 * **names**: each input has a relative name (its path under the folder given,
   under the fixed part of a glob, or its file name) which ``--out`` mirrors:
-  ``frames/ep1/0001.jpg`` -> ``OUT/ep1/0001_lineart.png``.  A video
-  ``ep1.mp4`` gives ``ep1_lineart.mp4`` or, with ``--frames``, the folder
-  ``ep1_lineart/`` of ``000000.png``, ``000001.png``...  (frame indices of the
-  source).  Two inputs that still map to one output are refused, naming both
-  (``Plan.collisions``).
+  ``frames/ep1/0001.jpg`` -> ``OUT/ep1/0001_lineart.png``.  A video ``ep1.mkv``
+  gives ``ep1_lineart.mp4`` (``--video-format mkv``: lossless ``.mkv``) or, with
+  ``--frames``, the folder ``ep1_lineart/`` of ``000000.png``, ``000001.png``...
+  (frame indices of the source).  Two inputs that still map to one output are
+  refused, naming both (``Plan.collisions``).
 * **shards**: ``--shard K/N`` keeps the inputs whose relative name (a video
   frame: name and index) hashes to K modulo N.  A hash of the name, not a
   position in a list, so the share does not change when the same files are
@@ -62,6 +62,7 @@ class VideoJob:
   every: int
   shard: tuple[int, int] | None
   overwrite: bool
+  video_format: str = "mp4"
 
   def frame_path(self, index: int) -> str:
     return os.path.join(self.frame_dir, f"{index:06d}.png")
@@ -82,11 +83,12 @@ class VideoJob:
 @dataclasses.dataclass
 class Plan:
   jobs: list                              # ImageJob | VideoJob, in input order
-  errors: list[str]                       # inputs that match nothing, unreadable videos
+  errors: list[str]                       # inputs that match nothing
   collisions: list[str]                   # outputs two inputs would write: refuse the run
   skipped: int = 0                        # outputs already done (images and frames)
   todo: int = 0                           # images and (header-counted) frames to compute
-  failures_file: str | None = None
+  failures: list = dataclasses.field(default_factory=list)  # (video, why OpenCV cannot read it)
+  failures_file: str | None = None        # where the run lists its failed inputs (--out)
   output_folders: set = dataclasses.field(default_factory=set)
 
 
@@ -203,7 +205,7 @@ def _collisions(claims: list[tuple[str, bool, str]]) -> list[str]:
 
 def make_plan(inputs: list[str], out: str | None = None, *, frames: bool = False,
               every: int = 1, shard: tuple[int, int] | None = None,
-              overwrite: bool = False) -> Plan:
+              overwrite: bool = False, video_format: str = "mp4") -> Plan:
   """The jobs of a run (see the module), refusals and the resume count; reads
   only folder listings, video headers and the ends of existing outputs."""
   if every < 1:
@@ -225,7 +227,7 @@ def make_plan(inputs: list[str], out: str | None = None, *, frames: bool = False
         plan.jobs.append(ImageJob(source, output))
         plan.todo += 1
       continue
-    output = None if frames else base + video.OUTPUT_EXTENSION
+    output = None if frames else base + video.FORMATS[video_format][0]
     frame_dir = base if frames else base + WORK_FOLDER[len(SUFFIX):]
     claims.append((frame_dir, True, source.path))
     if output:
@@ -235,9 +237,9 @@ def make_plan(inputs: list[str], out: str | None = None, *, frames: bool = False
     try:
       info = video.probe(source.path)
     except video.VideoError as e:
-      errors.append(str(e))
+      plan.failures.append((source.path, str(e).removeprefix(source.path + ": ")))
       continue
-    job = VideoJob(source, info, frame_dir, output, every, shard, overwrite)
+    job = VideoJob(source, info, frame_dir, output, every, shard, overwrite, video_format)
     mine = job.frames_of_shard(info.frames)
     if output and not overwrite and os.path.isfile(output):
       plan.skipped += len(mine)  # written whole (atomic), every frame with it

@@ -138,7 +138,7 @@ def _write_video(job: VideoJob, count: int, writes: list[cf.Future], log
   info = job.info
   try:
     n = video.write_video(job.output, (read_line(job.frame_path(i)) for i in indices),
-                          info.fps / job.every, (info.width, info.height))
+                          info.fps / job.every, (info.width, info.height), job.video_format)
   except (ImageError, OSError) as e:
     if os.path.isfile(job.output):  # another shard wrote it and removed the frames meanwhile
       return False, None
@@ -152,8 +152,7 @@ def _write_video(job: VideoJob, count: int, writes: list[cf.Future], log
 def run(plan: Plan, extractor, options: Options, log: Callable[[str], None] | None = None
         ) -> Summary:
   """Computes ``plan``'s jobs with ``extractor`` (a ``lineart_jax.LineArtExtractor``);
-  returns what was done and what failed (also written to ``plan.failures_file``
-  when the plan has one)."""
+  returns what was done and what failed."""
   log = log or (lambda message: print(message, file=sys.stderr))
   summary, lock = Summary(), threading.Lock()
   atomic_files.remove_stale_temporaries(plan.output_folders)
@@ -243,8 +242,6 @@ def run(plan: Plan, extractor, options: Options, log: Callable[[str], None] | No
     assembler.shutdown(wait=True)
     bar.close()
     summary.seconds = time.perf_counter() - start
-  if plan.failures_file:
-    write_failures(plan.failures_file, summary.failures)
   return summary
 
 

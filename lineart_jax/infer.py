@@ -36,7 +36,7 @@ import sys
 
 import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
 
-from lineart_jax import dataset_plan, dataset_run
+from lineart_jax import dataset_plan, dataset_run, video
 from lineart_jax import style as style_lib
 from lineart_jax.api import LineArtExtractor
 # the extractors lived here first; their users import them from here
@@ -76,6 +76,9 @@ def main(argv=None) -> int:
                  "rate divided by N)")
   g.add_argument("--frames", action="store_true",
                  help="videos: numbered PNG frames in <stem>_lineart/ instead of a video")
+  g.add_argument("--video-format", choices=sorted(video.FORMATS), default="mp4",
+                 help="line-art videos: mp4 (MPEG-4 part 2, plays everywhere, lossy) or mkv "
+                 "(FFV1, lossless)")
   g.add_argument("--io-threads", type=int, default=2,
                  help="threads decoding and writing files beside the network")
   style_lib.add_arguments(p)
@@ -91,7 +94,8 @@ def main(argv=None) -> int:
     p.error("--every, --io-threads and --batch must be at least 1")
 
   plan = dataset_plan.make_plan(args.inputs, args.out, frames=args.frames, every=args.every,
-                                shard=shard, overwrite=args.overwrite)
+                                shard=shard, overwrite=args.overwrite,
+                                video_format=args.video_format)
   if plan.collisions:
     for message in plan.collisions:
       print(f"error: two inputs, one output: {message}", file=sys.stderr)
@@ -100,6 +104,8 @@ def main(argv=None) -> int:
     return 2
   for e in plan.errors:
     print(f"error: {e}", file=sys.stderr)
+  for where, reason in plan.failures:
+    print(f"error: {where}: {reason}", file=sys.stderr)
   if plan.skipped:
     print(f"resume: {plan.skipped} of {plan.skipped + plan.todo} outputs"
           f"{' of this shard' if shard else ''} exist and are whole, skipped "
@@ -125,7 +131,10 @@ def main(argv=None) -> int:
     options = dataset_run.Options(style, args.threshold, args.max_side, args.batch, args.tile,
                                   args.io_threads)
     summary = dataset_run.run(plan, extractor, options)
-  failed = len(plan.errors) + len(summary.failures)
+  failures = plan.failures + summary.failures
+  if plan.failures_file:
+    dataset_run.write_failures(plan.failures_file, failures)
+  failed = len(plan.errors) + len(failures)
   mp, seconds = summary.pixels / 1e6, summary.seconds
   print(f"{summary.images} images, {mp:.2f} megapixels in {seconds:.1f} s"
         + (f" ({seconds / mp:.2f} s/megapixel, {summary.images / seconds:.2f} images/s)"
@@ -133,8 +142,7 @@ def main(argv=None) -> int:
         + (f"; {summary.videos} videos written" if summary.videos else "")
         + (f"; {plan.skipped} skipped (done before)" if plan.skipped else "")
         + (f"; {failed} failed" if failed else "")
-        + (f" (listed in {plan.failures_file})" if summary.failures and plan.failures_file
-           else ""))
+        + (f" (listed in {plan.failures_file})" if failures and plan.failures_file else ""))
   return 1 if failed else 0
 
 

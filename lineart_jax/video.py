@@ -21,7 +21,11 @@ from lineart_jax import atomic_files
 from lineart_jax.data.imageio import ImageError
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
-OUTPUT_EXTENSION, FOURCC = ".mp4", "mp4v"  # MPEG-4 part 2: every OpenCV build writes it
+# Line-art video formats: (extension, OpenCV fourcc).  mp4: MPEG-4 part 2, which
+# every OpenCV build writes and every player plays, lossy (about 1 bit per pixel
+# at OpenCV's settings: a few levels off, more at line edges); mkv: FFV1, lossless
+# (the frames exactly; several times larger), for datasets.
+FORMATS = {"mp4": (".mp4", "mp4v"), "mkv": (".mkv", "FFV1")}
 
 
 class VideoError(ImageError):
@@ -90,17 +94,19 @@ def read_frames(path: str, wanted: Callable[[int], bool]
     cap.release()
 
 
-def write_video(path: str, frames: Iterator[np.ndarray], fps: float, size: tuple[int, int]
-                ) -> int:
-  """Writes gray or RGB uint8 ``frames`` of ``size`` (width, height) as an MPEG-4
-  video at ``fps``, atomically (``atomic_files``); the number of frames."""
+def write_video(path: str, frames: Iterator[np.ndarray], fps: float, size: tuple[int, int],
+                video_format: str = "mp4") -> int:
+  """Writes gray or RGB uint8 ``frames`` of ``size`` (width, height) as a video in
+  ``video_format`` (``FORMATS``) at ``fps``, atomically (``atomic_files``); the
+  number of frames."""
+  extension, fourcc = FORMATS[video_format]
   count = 0
 
   def write(temporary):
     nonlocal count
-    writer = cv2.VideoWriter(temporary, cv2.VideoWriter_fourcc(*FOURCC), fps, size)
+    writer = cv2.VideoWriter(temporary, cv2.VideoWriter_fourcc(*fourcc), fps, size)
     if not writer.isOpened():
-      raise VideoError(f"{path}: OpenCV cannot write an {FOURCC} video here")
+      raise VideoError(f"{path}: OpenCV cannot write a {fourcc} video here")
     try:
       for frame in frames:
         if frame.shape[1::-1] != tuple(size):
@@ -113,5 +119,5 @@ def write_video(path: str, frames: Iterator[np.ndarray], fps: float, size: tuple
     finally:
       writer.release()
 
-  atomic_files.write_with(path, write, OUTPUT_EXTENSION)
+  atomic_files.write_with(path, write, extension)
   return count
