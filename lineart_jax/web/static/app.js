@@ -285,4 +285,5 @@ drop.addEventListener('drop', (e) => {
   drop.classList.remove('over');
   openImage(e.dataTransfer.files[0]);
 });
+showStyleValues();
 state.worker = startWorker();
