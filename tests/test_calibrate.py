@@ -130,6 +130,7 @@ def test_a_style_only_run_keeps_its_init_calibration_and_default_output(tmp_path
   """train_only='style' from calibrated weights: the trainer changes only the style
   layers, and calibrate writes the weights as they are, recording the inherited
   calibration, so the default style is still the init model pixel for pixel."""
+  from lineart_jax import style as style_lib
   from lineart_jax.style import Style
   init, workdir, out = tmp_path / "init", tmp_path / "run", tmp_path / "shipped"
   base = calibrate.fold(_variables(), 1.5, -0.5)
@@ -137,7 +138,7 @@ def test_a_style_only_run_keeps_its_init_calibration_and_default_output(tmp_path
                                                                       "shift": -0.5}}, str(init))
   p = subprocess.run([sys.executable, "-m", "lineart_jax.train", "--config=configs/base.py",
                       f"--workdir={workdir}", f"--config.model.width={WIDTH}",
-                      "--config.model.style_dims=5", "--config.train_only=style",
+                      f"--config.model.style_dims={style_lib.DIMS}", "--config.train_only=style",
                       f"--config.init_from={init}", "--config.optimizer.learning_rate=0.05",
                       "--config.data.workers=0", "--config.data.crop=32",
                       "--config.data.synthetic_size=64", "--config.global_batch=2",
@@ -150,7 +151,7 @@ def test_a_style_only_run_keeps_its_init_calibration_and_default_output(tmp_path
   info = json.load(open(out / pretrained.INFO_FILE))
   assert info["calibration"]["scale"] == 1.5 and info["calibration"]["inherited_from"] == str(init)
   model, variables, _ = pretrained.load_weights(str(out))
-  styled = AutoEncoder(width=WIDTH, style_dims=5)
+  styled = AutoEncoder(width=WIDTH, style_dims=style_lib.DIMS)
   rgb = np.random.default_rng(0).integers(0, 256, (1, 32, 40, 3), np.uint8)
   want = np.asarray(predict_lines(AutoEncoder(width=WIDTH), base, rgb))
   np.testing.assert_array_equal(np.asarray(predict_lines(styled, variables, rgb)), want)
