@@ -143,10 +143,10 @@ class Page:
 
   def set_style(self, **controls):
     """Sets style controls as a user does; each change runs the loaded image again."""
-    for name, value in controls.items():
-      self.page.evaluate("([id, v]) => { const e = document.getElementById(id); e.value = v; "
-                         "e.dispatchEvent(new Event('input')); e.dispatchEvent(new Event('change')); }",
-                         [name.replace("_", "-"), str(value)])
+    self.page.evaluate(
+        "(controls) => { for (const [id, v] of controls) { const e = document.getElementById(id); "
+        "e.value = v; e.dispatchEvent(new Event('input')); e.dispatchEvent(new Event('change')); } }",
+        [[name.replace("_", "-"), str(value)] for name, value in controls.items()])
 
   def download(self, name):
     with self.page.expect_download() as download:

@@ -10,10 +10,12 @@ const modelUrl = params.get('model') || 'model.onnx';
 // CPU, from the adapter's limits on GPU); ?gpu_fail_after=N (testing): WebGPU
 // 'fails' after N tiles, as when it runs out of memory mid-image.
 const prefer = params.get('backend') === 'wasm' ? 'wasm' : 'auto';
-const tileParam = Number(params.get('tile')) || null;
+// A tile must be a multiple of 8 and leave room for two margins (tiling.js).
+const tileParam = Number(params.get('tile')) % 8 === 0 && Number(params.get('tile')) >= 200
+    ? Number(params.get('tile')) : null;
 const gpuFailAfter = params.has('gpu_fail_after') ? Number(params.get('gpu_fail_after')) : null;
 const state = {lines: null, rgb: null, height: 0, width: 0, name: 'image', worker: null,
-               busy: false, pending: false, styleDims: 0, forceWasm: false};
+               busy: false, pending: false, styleDims: 0, forceWasm: false, rerunOnLoad: false};
 window.lineart = {state: 'loading', seconds: null, tiles: null, error: null, threads: null,
                   backend: null, adapter: null, styleDims: null, style: null, runs: 0,
                   fallbackReason: null};
@@ -91,6 +93,7 @@ function workerFailed(message) {
     state.forceWasm = true;
     state.worker.terminate();
     state.busy = false;
+    state.rerunOnLoad = !!state.rgb;
     window.lineart.fallbackReason = message;
     status(`WebGPU failed (${message}): going on on the CPU`);
     state.worker = startWorker();  // its 'loaded' runs the image again
@@ -113,13 +116,15 @@ function onWorkerMessage(event) {
   if (msg.type === 'loaded') {
     showBackend(msg);
     setStyleDims(msg.styleDims);
-    if (state.rgb) {  // a CPU worker started after WebGPU took the first one down
-      state.busy = false;
+    if (state.rerunOnLoad) {  // a CPU worker started after WebGPU took the first one down
+      state.rerunOnLoad = false;
       extract();
       return;
     }
-    window.lineart.state = 'ready';
-    status('model loaded: open or drop an image');
+    if (!state.busy) {  // (an image opened during a cancel's restart is already queued)
+      window.lineart.state = 'ready';
+      status('model loaded: open or drop an image');
+    }
   } else if (msg.type === 'fallback') {
     showBackend(msg);
     status(`WebGPU failed, going on on the CPU: ${msg.reason}`);
@@ -232,6 +237,7 @@ function extract() {
   state.busy = true;
   window.lineart.state = 'running';
   window.lineart.style = styleVector();
+  $('download').disabled = true;
   $('progress').hidden = false;
   $('progress').value = 0;
   $('cancel').hidden = false;
@@ -243,8 +249,7 @@ function extract() {
 
 function cancel() {
   state.worker.terminate();  // the only way to stop a running session
-  state.rgb = null;
-  state.pending = false;
+  state.pending = false;  // the image stays: a style change runs it again
   state.worker = startWorker();
   state.busy = false;
   $('progress').hidden = true;

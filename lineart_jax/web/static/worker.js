@@ -214,8 +214,11 @@ async function run({rgb, height, width, style, tile}) {
                seconds: (performance.now() - start) / 1000}, [lines.buffer]);
 }
 
-self.onmessage = async (event) => {
-  const msg = event.data;
+// One message at a time: a 'run' sent while the model still loads waits for it.
+let queue = Promise.resolve();
+self.onmessage = (event) => { queue = queue.then(() => handle(event.data)); };
+
+async function handle(msg) {
   try {
     if (msg.type === 'load') {
       await load(msg);
@@ -230,4 +233,4 @@ self.onmessage = async (event) => {
         ? `out of memory in the browser (${text}): try a smaller image, or python -m lineart_jax.infer`
         : (msg.type === 'load' ? `could not load the model ${msg.url}: ${text}` : text)});
   }
-};
+}
