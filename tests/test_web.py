@@ -8,7 +8,7 @@ in the default style and in a non-default one set with the page's controls.
   the contours control is off.
 * WebGPU: Chromium's software adapter (``--enable-unsafe-webgpu
   --use-webgpu-adapter=swiftshader``, a page on 127.0.0.1); 2 tiles of 256 (the
-  adapter runs about 160 s per megapixel on 2 cores, so a small image), contours
+  adapter runs 80-160 s per megapixel of tiles on 2 cores, so a small image), contours
   and two more controls set; then WebGPU made to fail after one tile
   (``?gpu_fail_after=1``): the page goes on on WebAssembly, same result.
 * A model without a style input: every style control off, the image runs.
@@ -123,6 +123,9 @@ class Page:
   def open(self, query=""):
     self.page = self.browser.new_page(viewport={"width": 1400, "height": 900})
     self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+    # Nothing is fetched from elsewhere: both onnxruntime-web builds are vendored.
+    self.page.on("request", lambda r: r.url.startswith(self.url) or r.url.startswith(
+        ("blob:", "data:")) or self.errors.append(f"fetched {r.url}"))
     self.page.goto(self.url + query)
     self.page.wait_for_function("['ready', 'error'].includes(window.lineart.state)",
                                 timeout=120_000)
