@@ -18,7 +18,7 @@ on 2,000 pairs of this tree's generator (seed 13):
   in 40 % of the non-default ones, ``contours=all`` (``--contours 0.4``).
 
 Settings of stage 2 (float32, batch 12, Adam 2e-4, 40 warm-up steps, cosine
-decay), 1,200 steps.  From this tree, data, training and the calibrated
+decay), 800 steps.  From this tree, data, training and the calibrated
 weights in the shipped format, in one command (``--config.seed`` for another
 seed of the recipe):
 
@@ -36,7 +36,7 @@ def get_config():
   c.init_from = "pretrained"
   c.model.style_dims = style.DIMS
   c.train_only = ""
-  c.num_steps = 1200
+  c.num_steps = 800
   c.data.root = "runs/contours/data_stage2_frames_packed"
   c.checkpoint_every = 200
   c.eval_every = 0
