@@ -9,8 +9,9 @@ Both artifacts compute what ``infer`` computes for one batch:
   multiples of 8 (pad with ``pad_to_multiple`` and crop the output back, or use
   ``infer --model=FILE.onnx``, whose tiles already are);
 * input ``style``, only for a model with a style input (``lineart_jax.style``):
-  float32 (N, 5), each image's style as offsets from the default style
-  (log2 line weight, detail - 1, tone dark, blacks ink, blacks paint); the
+  float32 (N, 6), each image's style as offsets from the default style
+  (log2 line weight, detail - 1, tone dark, blacks ink, blacks paint, contours
+  all), (N, 5) without the last for models made before the contours control; the
   default style is all zeros (``lineart_jax.style.Style(...).vector()`` gives
   any other);
 * output: float32 line art (N, H, W) in [0, 1], 1 = paper.

@@ -18,8 +18,9 @@ Two options extend it, both off by default (the seed network, exactly):
   activations of the same scale, so the decoder need not rebuild every line from
   1/8-resolution features.
 
-A third, ``style_dims=5``, gives the network a line-style input
-(``lineart_jax.style``: line weight, detail, tone, solid blacks), a vector per
+A third, ``style_dims=6`` (5 for models made before the contours control),
+gives the network a line-style input (``lineart_jax.style``: line weight,
+detail, tone, solid blacks, contours), a vector per
 image of offsets from the default style.  It modulates every BatchNorm layer's
 output, FiLM-style: ``y * (1 + gamma(s)) + beta(s)`` before the ReLU, with
 ``gamma`` and ``beta`` bias-free linear maps of the style ``s`` (``<bn>_style``).

@@ -1,6 +1,6 @@
 """Line style: the five controls a user sets and the vector the network reads.
 
-A model with ``style_dims=5`` (``config.model.style_dims``) takes, beside RGB, a
+A model with ``style_dims=6`` (``config.model.style_dims``) takes, beside RGB, a
 style vector per image.  Each entry is an *offset from the default style*, so
 the default style is the zero vector, and the network's style layers, which
 start at zero, leave it computing exactly what the model it extends computes:
@@ -181,7 +181,7 @@ def add_arguments(parser, title: str = "line style (a model with a style input)"
 
 
 def define_absl_flags(flags) -> None:
-  """The same four flags, ``--line-weight`` etc., for an absl CLI (``evaluate``)."""
+  """The same five flags, ``--line-weight`` etc., for an absl CLI (``evaluate``)."""
   flags.DEFINE_float("line-weight", 1.0, FLAG_HELP["line_weight"])
   flags.DEFINE_float("detail", 1.0, FLAG_HELP["detail"])
   flags.DEFINE_enum("tone", "drawn", list(TONES), FLAG_HELP["tone"])

@@ -85,7 +85,7 @@ def trainable_mask(params: Any, train_only: str = "") -> Any:
   mask = {k: any(str(part).endswith(STYLE_SUFFIX) for part in k) for k in flat}
   if not any(mask.values()):
     raise ValueError("train_only='style', but the model has no style layers: set "
-                     "model.style_dims=5")
+                     "model.style_dims=6")
   return flax.traverse_util.unflatten_dict(mask)
 
 
