@@ -12,7 +12,10 @@
   model with a style input, and ``--style-image``, a color image with its line
   layer as the pair layout has it): the image at line weight 0.5 / 1 / 2 (columns)
   x detail 1 / 0 (rows), then the color image | --blacks auto | ink | paint for it
-  and for a synthetic pair with solid black areas.
+  and for a synthetic pair with solid black areas; docs/style_contours.png (a
+  model with the contours entry): synthetic anime frames no run trained on |
+  --contours=drawn | --contours=all (both --tone=dark) | the generator's
+  all-contours line art.
 
   python docs/make_figures.py --style-model=pretrained \
       --style-image=../shared/data/red-panda-emotes/color/pandaHug.png
@@ -105,6 +108,15 @@ def style_figures(model: str, image: str, side: int) -> None:
   rows = [np.concatenate([shrink(x, side) for x in [c] + [
       draw(c, blacks=b) for b in ("auto", "ink", "paint")]], axis=1) for c in (color, spots)]
   write_png(os.path.join(HERE, "style_blacks.png"), np.concatenate(rows, axis=0))
+  if NetworkExtractor.from_weights(model).style_dims < Style(contours="all").dims_needed:
+    return  # a model made before the contours control
+  rows = []
+  for i in (1, 4, 6):
+    c, truth = make_pair(VALIDATION_SEED_OFFSET, i, 384, style=Style(contours="all"), frames=1.0)
+    rows.append(np.concatenate([shrink(x, side) for x in [c] + [
+        draw(c, contours=k, tone="dark") for k in ("drawn", "all")] + [gray_rgb(truth / 255.0)]],
+        axis=1))
+  write_png(os.path.join(HERE, "style_contours.png"), np.concatenate(rows, axis=0))
 
 
 if __name__ == "__main__":
