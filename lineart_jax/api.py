@@ -117,6 +117,10 @@ class LineArtExtractor:
     entry); ``name`` labels the progress bar of one image of many tiles."""
     return extractors.extract_many(images, self.extractor, style, max_side, name)
 
+  def images_per_call(self, height: int, width: int, max_side: int | None = None) -> int:
+    """How many images of this size fill one device call (``batch`` tiles)."""
+    return self.extractor.images_per_call(*extractors.working_size(height, width, max_side))
+
   def __call__(self, images, *, line_weight: float = 1.0, detail: float = 1.0,
                tone: str = "drawn", blacks: str = "auto", contours: str = "drawn",
                threshold: float | None = None, max_side: int | None = None,

@@ -34,10 +34,10 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from lineart_jax import atomic_files, tiling, video
+from lineart_jax import atomic_files, video
 from lineart_jax.data.imageio import ImageError, read_color, read_line
 from lineart_jax.dataset_plan import ImageJob, Plan, VideoJob
-from lineart_jax.extractors import to_uint8, working_size
+from lineart_jax.extractors import to_uint8
 from lineart_jax.style import Style
 
 
@@ -46,8 +46,6 @@ class Options:
   style: Style = Style()
   threshold: float | None = None
   max_side: int | None = None
-  batch: int = 1              # tiles per device call (the extractor's)
-  tile: int = 768
   io_threads: int = 2
   prefetch: int = 8
 
@@ -224,9 +222,8 @@ def run(plan: Plan, extractor, options: Options, log: Callable[[str], None] | No
         continue
       if group and group[0][1].shape != image.shape:
         flush(group)
-      if not group:  # how many images of this size fill a device call
-        h, w = working_size(*image.shape[:2], options.max_side)
-        group_size = max(1, -(-options.batch // tiling.count_tiles(h, w, options.tile)))
+      if not group:
+        group_size = extractor.images_per_call(*image.shape[:2], options.max_side)
       group.append((item, image))
       if len(group) >= group_size:
         flush(group)

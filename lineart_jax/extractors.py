@@ -42,6 +42,11 @@ class Extractor:
     ``name`` labels a progress bar (one image of many tiles)."""
     raise NotImplementedError
 
+  def images_per_call(self, height: int, width: int) -> int:
+    """How many images of this size one call of ``lines`` should get to fill a
+    device call."""
+    return 1
+
 
 class TiledExtractor(Extractor):
   """Runs ``predict`` (uint8 RGB batch, style -> line art batch) over fixed-size
@@ -65,6 +70,9 @@ class TiledExtractor(Extractor):
     if bar:
       bar.close()
     return out
+
+  def images_per_call(self, height, width):
+    return max(1, -(-self.batch // tiling.count_tiles(height, width, self.tile)))
 
   def __call__(self, rgb: np.ndarray, name: str = "") -> np.ndarray:
     """Line art of one image in the extractor's own style; a progress bar over

@@ -128,8 +128,7 @@ def main(argv=None) -> int:
     if not style.is_default:
       description += f"; style: {style.describe()}"
     print(f"model: {description}", file=sys.stderr)
-    options = dataset_run.Options(style, args.threshold, args.max_side, args.batch, args.tile,
-                                  args.io_threads)
+    options = dataset_run.Options(style, args.threshold, args.max_side, args.io_threads)
     summary = dataset_run.run(plan, extractor, options)
   failures = plan.failures + summary.failures
   if plan.failures_file:

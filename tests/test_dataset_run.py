@@ -105,6 +105,14 @@ def test_same_names_in_different_folders_give_outputs_at_their_relative_paths(
     out = tmp_path / "lines" / (os.path.splitext(rel)[0] + "_lineart.png")
     want = extractor(str(src / rel), dtype="uint8")
     assert np.array_equal(read_line(str(out)), want), rel
+  # same-sized images sharing device calls (3 tiles a call) give the same line art
+  assert _infer(src, "--checkpoint", weights, "--out", tmp_path / "batched", "--batch", "3",
+                "--io-threads", "1") == 0
+  batched = _tree(tmp_path / "batched")
+  assert set(batched) == got
+  for rel in got:
+    a, b = (read_line(str(tmp_path / d / rel)).astype(int) for d in ("lines", "batched"))
+    assert np.abs(a - b).max() <= 1, rel
   # a glob's outputs are relative to its fixed part
   assert _infer(f"{src}/**/0001.jpg", "--checkpoint", weights, "--out", tmp_path / "g") == 0
   assert set(_tree(tmp_path / "g")) == {"ep1/0001_lineart.png", "ep2/0001_lineart.png"}
