@@ -99,7 +99,7 @@ def main():
     print(f"compile + first call: {time.perf_counter() - t0:.1f} s")
     options = dataset_run.Options(io_threads=args.io_threads)
     load = os.getloadavg()[0]
-    seconds = {"network": 0.0, "run": 0.0}
+    seconds = {"network": 0.0, "run": 0.0, "run_network": 0.0}
     cpu = {"network": 0.0, "run": 0.0}
 
     def timed(what, fn):
@@ -112,6 +112,7 @@ def main():
       plan = dataset_plan.make_plan([os.path.join(src, n) for n in block_names], out)
       summary = dataset_run.run(plan, extractor, options, log=print)
       assert summary.images == len(block_names) and not summary.failures, summary.failures
+      seconds["run_network"] += summary.network_seconds
       return time.perf_counter() - t0
 
     for b, i in enumerate(range(0, len(names), args.block)):
@@ -121,7 +122,8 @@ def main():
       for what, fn in steps[::1 if b % 2 == 0 else -1]:
         timed(what, fn)
       shutil.rmtree(out)
-      print(f"block {b}: network {seconds['network']:.1f} s, run {seconds['run']:.1f} s so far")
+      print(f"block {b}: network {seconds['network']:.1f} s, run {seconds['run']:.1f} s (of "
+            f"which in the network {seconds['run_network']:.1f} s) so far")
     net, run = len(frames) / seconds["network"], len(frames) / seconds["run"]
     print(f"network alone {net:.3f} images/s ({cpu['network'] / len(frames):.2f} CPU-s/image), "
           f"folder run {run:.3f} images/s ({cpu['run'] / len(frames):.2f} CPU-s/image): "

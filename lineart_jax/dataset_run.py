@@ -56,6 +56,7 @@ class Summary:
   pixels: int = 0
   videos: int = 0             # line-art videos written
   seconds: float = 0.0
+  network_seconds: float = 0.0  # of ``seconds``, in the network: the rest is waiting for files
   failures: list = dataclasses.field(default_factory=list)   # (input, reason)
 
 
@@ -188,8 +189,10 @@ def run(plan: Plan, extractor, options: Options, log: Callable[[str], None] | No
     if not group:
       return
     name = os.path.basename(group[0][0].job.source.path) if len(group) == 1 else ""
+    t0 = time.perf_counter()
     results = extractor.lines([im for _, im in group], options.style, options.max_side,
                               name)
+    summary.network_seconds += time.perf_counter() - t0
     for (item, _), lines in zip(group, results):
       pending_writes.acquire()
       f = pool.submit(write, item, lines)
