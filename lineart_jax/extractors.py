@@ -57,7 +57,9 @@ class TiledExtractor(Extractor):
   style_dims: int = 0
   style: Style = Style()  # the style of ``__call__`` (the one given at construction)
 
-  def predict(self, rgb_batch: np.ndarray, style: Style) -> np.ndarray:
+  def predict(self, rgb_batch: np.ndarray, style: Style | None = None) -> np.ndarray:
+    """(B, th, tw) line art of a uint8 RGB tile batch (B, th, tw, 3) in ``style``
+    (None: the extractor's own)."""
     raise NotImplementedError
 
   def lines(self, images, style, name=""):
@@ -120,7 +122,8 @@ class NetworkExtractor(TiledExtractor):
   def check_style(self, style):
     style_lib.check_model(style, {"style_dims": self.style_dims}, self.what)
 
-  def predict(self, rgb_batch, style):
+  def predict(self, rgb_batch, style=None):
+    style = self.style if style is None else style
     vector = style.vector(self.style_dims) if self.style_dims else None
     return np.asarray(self._apply(self.variables, rgb_batch, vector))
 
@@ -156,7 +159,8 @@ class OnnxExtractor(TiledExtractor):
   def check_style(self, style):
     style_lib.check_model(style, {"style_dims": self.style_dims}, self.what)
 
-  def predict(self, rgb_batch, style):
+  def predict(self, rgb_batch, style=None):
+    style = self.style if style is None else style
     feeds = {self.input_name: np.ascontiguousarray(rgb_batch, np.uint8)}
     if self.style_input:
       feeds[self.style_input] = np.repeat(style.vector(self.style_dims)[None],
