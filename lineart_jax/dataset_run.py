@@ -4,12 +4,14 @@ Three stages run at once so that the network does not wait for files:
 
 * a **reader** thread walks the jobs in order, hands image decoding to a pool
   of ``io_threads`` threads and reads videos frame by frame itself; at most
-  ``prefetch`` decoded images wait for the network (bounded memory);
+  ``prefetch`` (or twice ``io_threads``) decoded images wait for the network
+  (bounded memory);
 * the **network** (the calling thread) takes them in order and gives
   consecutive same-sized images to one call (``LineArtExtractor.lines``: their
   tiles share device calls, ``batch`` tiles each);
 * the same pool **encodes and writes** each result (``atomic_files``: a temporary
-  name, then a rename), at most ``prefetch`` results waiting.
+  name, then a rename), at most ``prefetch`` results (or two device calls'
+  worth) waiting.
 
 OpenCV's codecs and XLA release the GIL, so threads overlap them.  A bad input
 (unreadable, truncated, not an image, a video OpenCV cannot open) and a failed
@@ -21,6 +23,7 @@ folder removed, by whichever run gets there.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import dataclasses
 import os
@@ -164,8 +167,8 @@ def run(plan: Plan, extractor, options: Options, log: Callable[[str], None] | No
 
   pool = cf.ThreadPoolExecutor(options.io_threads, thread_name_prefix="lineart-io")
   assembler = cf.ThreadPoolExecutor(1, thread_name_prefix="lineart-video")
-  items: queue.Queue = queue.Queue(max(1, options.prefetch))
-  pending_writes = threading.BoundedSemaphore(max(1, options.prefetch))
+  items: queue.Queue = queue.Queue(max(options.prefetch, 2 * options.io_threads))
+  writes: collections.deque[cf.Future] = collections.deque()  # submitted, maybe not done
   video_writes: dict[int, list[cf.Future]] = {}
   assemblies = []
   stop = threading.Event()
@@ -182,8 +185,6 @@ def run(plan: Plan, extractor, options: Options, log: Callable[[str], None] | No
         summary.pixels += lines.size
     except (ImageError, OSError) as e:
       fail(item.job.source.path + ("" if item.index is None else f"#{item.index}"), str(e))
-    finally:
-      pending_writes.release()
 
   def flush(group: list[tuple[_Item, np.ndarray]]):
     if not group:
@@ -193,9 +194,12 @@ def run(plan: Plan, extractor, options: Options, log: Callable[[str], None] | No
     results = extractor.lines([im for _, im in group], options.style, options.max_side,
                               name)
     summary.network_seconds += time.perf_counter() - t0
+    limit = max(options.prefetch, 2 * len(group))  # results held in memory, at most
     for (item, _), lines in zip(group, results):
-      pending_writes.acquire()
+      while writes and (writes[0].done() or len(writes) >= limit):
+        writes.popleft().result()
       f = pool.submit(write, item, lines)
+      writes.append(f)
       if isinstance(item.job, VideoJob):
         video_writes.setdefault(id(item.job), []).append(f)
     bar.update(len(group))

@@ -228,7 +228,7 @@ def test_two_shards_write_exactly_the_outputs_of_one_run(weights, tmp_path, caps
 
 
 def test_a_video_gives_a_line_art_video_of_its_count_size_and_rate(
-    weights, extractor, tmp_path):
+    weights, extractor, tmp_path, capsys):
   clip = tmp_path / "clip.mp4"
   _make_video(clip, frames=12, fps=10.0)
   source_frames = _decoded_frames(clip)
@@ -258,6 +258,18 @@ def test_a_video_gives_a_line_art_video_of_its_count_size_and_rate(
   assert frames == [f"{i:06d}.png" for i in range(12)]
   for i, name in enumerate(frames):
     assert np.array_equal(read_line(str(tmp_path / "f" / "clip_lineart" / name)), want[i])
+  # resumable by frame index: two frames lost, the same command computes those two
+  kept = os.stat(tmp_path / "f" / "clip_lineart" / "000000.png").st_ino
+  for i in (3, 7):
+    os.remove(tmp_path / "f" / "clip_lineart" / f"{i:06d}.png")
+  capsys.readouterr()
+  assert _infer(clip, "--checkpoint", weights, "--out", tmp_path / "f", "--frames") == 0
+  captured = capsys.readouterr()
+  assert "resume: 10 of 12 outputs exist" in captured.err and captured.out.startswith("2 images")
+  assert os.stat(tmp_path / "f" / "clip_lineart" / "000000.png").st_ino == kept
+  for i in (3, 7):
+    assert np.array_equal(read_line(str(tmp_path / "f" / "clip_lineart" / f"{i:06d}.png")),
+                          want[i])
 
   # --every 5: frames 0, 5, 10; the video at a fifth of the rate
   assert _infer(clip, "--checkpoint", weights, "--out", tmp_path / "e", "--frames", "--every",
