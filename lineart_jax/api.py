@@ -117,6 +117,11 @@ class LineArtExtractor:
     entry); ``name`` labels the progress bar of one image of many tiles."""
     return extractors.extract_many(images, self.extractor, style, max_side, name)
 
+  def check_style(self, style: Style) -> None:
+    """ValueError naming the model when it cannot draw ``style`` (no style input,
+    or ``contours`` asked of a model made before that control)."""
+    self.extractor.check_style(style)
+
   def images_per_call(self, height: int, width: int, max_side: int | None = None) -> int:
     """How many images of this size fill one device call (``batch`` tiles)."""
     return self.extractor.images_per_call(*extractors.working_size(height, width, max_side))
@@ -132,7 +137,7 @@ class LineArtExtractor:
     extract at most at this long side, then upscale; ``dtype``: ``"float32"`` in
     [0, 1] (1 = paper) or ``"uint8"`` (255 = paper)."""
     style = Style(line_weight, detail, tone, blacks, contours)
-    self.extractor.check_style(style)
+    self.check_style(style)
     finish(np.zeros((1, 1), np.float32), None, dtype)  # a bad dtype fails before the work
     single = not isinstance(images, (list, tuple)) and not (
         isinstance(images, np.ndarray) and images.ndim == 4)

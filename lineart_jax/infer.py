@@ -116,11 +116,13 @@ def main(argv=None) -> int:
     try:
       if args.method == "opencv":
         extractor = LineArtExtractor.opencv_method()
+      elif args.model:  # an ONNX file, whatever its name ends with
+        extractor = LineArtExtractor(OnnxExtractor(args.model, tile=args.tile, batch=args.batch))
       else:
-        extractor = LineArtExtractor.load(args.model or args.workdir or args.checkpoint
-                                          or "pretrained", compute_dtype=args.dtype,
-                                          tile=args.tile, batch=args.batch)
-        extractor.extractor.check_style(style)
+        extractor = LineArtExtractor.load(args.workdir or args.checkpoint or "pretrained",
+                                          compute_dtype=args.dtype, tile=args.tile,
+                                          batch=args.batch)
+      extractor.check_style(style)
     except (FileNotFoundError, ValueError) as e:
       print(f"error: {e}", file=sys.stderr)
       return 2
