@@ -1,7 +1,7 @@
 """Images/s of a folder run (read, network, write) beside the network alone.
 
   python bench/folder_run.py [--count 200 --size 960x540 --checkpoint pretrained
-                              --batch 1 --io-threads 2 --block 25 --keep DIR]
+                              --batch 1 --io-threads 2 --block 10 --keep DIR]
 
 Makes COUNT JPEG frames (quality 95) of SIZE from synthetic illustrations
 (``lineart_jax.data.synthetic``, one drawing per 8 frames, panned across it as a
@@ -77,7 +77,7 @@ def main():
   p.add_argument("--batch", type=int, default=1, help="tiles per device call")
   p.add_argument("--tile", type=int, default=768)
   p.add_argument("--io-threads", type=int, default=2)
-  p.add_argument("--block", type=int, default=25, help="frames per timed block")
+  p.add_argument("--block", type=int, default=10, help="frames per timed block")
   p.add_argument("--keep", help="make (or reuse) the frames in this folder")
   args = p.parse_args()
   width, height = (int(v) for v in args.size.split("x"))
