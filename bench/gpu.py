@@ -144,10 +144,10 @@ def real_loop(args, work: str) -> dict:
 
 def inference(width, size, dtype) -> dict:
   from lineart_jax.infer import NetworkExtractor
-  from lineart_jax.model import AutoEncoder, init_variables
+  from lineart_jax.model import AutoEncoder, ModelConfig, init_variables
   variables = jax.jit(lambda s: init_variables(AutoEncoder(width=width), s))(0)
   image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
-  ext = NetworkExtractor({"width": width}, variables, dtype, tile=min(768, size))
+  ext = NetworkExtractor(ModelConfig(width), variables, dtype, tile=min(768, size))
   t0 = time.perf_counter()
   ext(image)
   first = time.perf_counter() - t0

@@ -22,7 +22,7 @@ import jax
 from lineart_jax import tiling
 from lineart_jax.data.synthetic import make_pair
 from lineart_jax.infer import NetworkExtractor
-from lineart_jax.model import describe, from_config, init_variables
+from lineart_jax.model import ModelConfig, from_config, init_variables
 
 
 def main():
@@ -38,12 +38,12 @@ def main():
   args = p.parse_args()
   image = cv2.resize(make_pair(0, 0, 512)[0], (args.size, args.size),
                      interpolation=cv2.INTER_CUBIC)
-  model_cfg = {"width": args.width, "arch": args.arch, "edges": args.edges}
+  model_cfg = ModelConfig(args.width, args.arch, args.edges)
   variables = jax.jit(lambda s: init_variables(from_config(model_cfg), s))(0)
   mp = args.size ** 2 / 1e6
   print(f"{jax.devices()[0].platform}: {args.size}x{args.size} ({mp:.1f} MP), "
-        f"{describe(model_cfg)}, tile {args.tile} ({tiling.count_tiles(args.size, args.size, args.tile)}"
-        f" tiles)")
+        f"{model_cfg.describe()}, tile {args.tile} "
+        f"({tiling.count_tiles(args.size, args.size, args.tile)} tiles)")
   results = []
   for dtype in args.dtypes.split(","):
     ext = NetworkExtractor(model_cfg, variables, dtype, args.tile, args.batch)

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lineart_jax import _malloc, sharding
-from lineart_jax.model import describe, from_config
+from lineart_jax.model import ModelConfig, from_config
 from lineart_jax.train_step import create_train_state, make_optimizer, make_train_step
 
 
@@ -33,7 +33,7 @@ def main():
 
   _malloc.keep_freed_memory()  # as lineart_jax.train does, before JAX starts its threads
   mesh = sharding.make_mesh()
-  model_cfg = {"width": args.width, "arch": args.arch, "edges": args.edges}
+  model_cfg = ModelConfig(args.width, args.arch, args.edges)
   model = from_config(model_cfg, dtype=jnp.dtype(args.dtype))
   lr = 2e-5
   optimizer = make_optimizer(lr)
@@ -44,7 +44,7 @@ def main():
   batch = sharding.global_batch({
       "color": rng.integers(0, 256, (per_process, args.size, args.size, 3), np.uint8),
       "line": rng.integers(0, 256, (per_process, args.size, args.size, 1), np.uint8)}, mesh)
-  print(f"devices: {jax.device_count()} x {jax.devices()[0].device_kind}; {describe(model_cfg)}, "
+  print(f"devices: {jax.device_count()} x {jax.devices()[0].device_kind}; {model_cfg.describe()}, "
         f"batch {args.batch}, {args.size}x{args.size}, {args.dtype}")
 
   t0 = time.perf_counter()

@@ -42,7 +42,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from lineart_jax.data.pipeline import TrainStream
-from lineart_jax.model import normalize_config
+from lineart_jax.model import ModelConfig
 
 
 class IncompatibleCheckpointError(ValueError):
@@ -105,10 +105,12 @@ def _leaf_shapes(tree) -> list[tuple]:
 
 class Checkpointer:
 
-  def __init__(self, directory: str, model_config: dict, max_to_keep: int = 3,
+  def __init__(self, directory: str, model_config: ModelConfig, max_to_keep: int = 3,
                async_save: bool = True):
+    if not isinstance(model_config, ModelConfig):  # else the first save, steps later, fails
+      raise TypeError(f"Checkpointer takes a ModelConfig, not {type(model_config).__name__}")
     self.directory = os.path.abspath(directory)
-    self.model_config = normalize_config(model_config)  # every field, written in full
+    self.model_config = model_config  # written in full (to_dict), checked on restore
     self._in_flight: int | None = None  # the step of an asynchronous save not yet checked
     self.failed = False  # a save failed: the error was raised once, later waits are quiet
     self.manager = ocp.CheckpointManager(
@@ -132,7 +134,7 @@ class Checkpointer:
     """
     self.wait()  # orbax waits for the previous save here anyway: attribute its errors
     items = {"state": ocp.args.StandardSave(state),
-             "model": ocp.args.JsonSave(self.model_config),
+             "model": ocp.args.JsonSave(self.model_config.to_dict()),
              "run": ocp.args.JsonSave(stream.position() if stream else {})}
     if stream is not None:
       items["data"] = grain.checkpoint.CheckpointSave(stream.iterator)
@@ -229,14 +231,16 @@ class Checkpointer:
             model=ocp.args.JsonRestore(), run=ocp.args.JsonRestore()))
     except Exception as e:
       raise unreadable(e) from e
-    saved_model = normalize_config(saved["model"])  # older checkpoints: width only
+    try:
+      saved_model = ModelConfig.from_dict(saved["model"])  # older checkpoints: width only
+    except ValueError as e:
+      raise IncompatibleCheckpointError(f"checkpoint {path}: {e}") from e
     if saved_model != self.model_config:
-      diff = {k: (saved_model.get(k), self.model_config.get(k))
-              for k in sorted(set(saved_model) | set(self.model_config))
-              if saved_model.get(k) != self.model_config.get(k)}
+      have, want = saved_model.to_dict(), self.model_config.to_dict()
+      diff = {k: (have[k], want[k]) for k in sorted(have) if have[k] != want[k]}
       raise IncompatibleCheckpointError(
-          f"checkpoint {path} was written for model {saved_model}, but the config asks for "
-          f"{self.model_config} (differences, checkpoint vs config: {diff}). Use another "
+          f"checkpoint {path} was written for model {have}, but the config asks for "
+          f"{want} (differences, checkpoint vs config: {diff}). Use another "
           "--workdir or the checkpoint's model settings.")
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
     try:
@@ -246,8 +250,8 @@ class Checkpointer:
     if _leaf_shapes(metadata) != _leaf_shapes(abstract):
       raise IncompatibleCheckpointError(
           f"checkpoint {path} does not match the train state this config builds (model "
-          f"{self.model_config}): its arrays differ in number or shape (another optimizer?). "
-          "Use another --workdir.")
+          f"{self.model_config.to_dict()}): its arrays differ in number or shape (another "
+          "optimizer?). Use another --workdir.")
     items = {"state": ocp.args.StandardRestore(abstract)}
     restore_data = (stream is not None and stream.can_restore(saved["run"])
                     and os.path.isdir(os.path.join(path, "data")))
@@ -299,7 +303,7 @@ def find_step_dir(path: str) -> str:
 INFERENCE_ITEMS = ("params", "batch_stats", "step")
 
 
-def load_variables(path: str) -> tuple[dict, dict, int]:
+def load_variables(path: str) -> tuple[ModelConfig, dict, int]:
   """(model config, {'params', 'batch_stats'} as host numpy, step) for inference.
 
   Reads only the parameters, BatchNorm statistics and step, never the Adam
@@ -319,7 +323,7 @@ def load_variables(path: str) -> tuple[dict, dict, int]:
                                     f"{error_summary(e)}") from e
 
 
-def _load_variables(step_dir: str) -> tuple[dict, dict, int]:
+def _load_variables(step_dir: str) -> tuple[ModelConfig, dict, int]:
   state_dir = os.path.join(step_dir, "state")
   tree = _state_metadata(state_dir)
   with ocp.PyTreeCheckpointer() as ckptr:
@@ -332,6 +336,10 @@ def _load_variables(step_dir: str) -> tuple[dict, dict, int]:
     state = ckptr.restore(state_dir, args=ocp.args.PyTreeRestore(
         item=target, restore_args=restore_args, partial_restore=True))
   with ocp.Checkpointer(ocp.JsonCheckpointHandler()) as ckptr:
-    model = ckptr.restore(os.path.join(step_dir, "model"))
+    saved_model = ckptr.restore(os.path.join(step_dir, "model"))
+  try:
+    model = ModelConfig.from_dict(saved_model)  # older checkpoints: width only
+  except ValueError as e:
+    raise IncompatibleCheckpointError(f"{step_dir}: {e}") from e
   variables = {"params": state["params"], "batch_stats": state["batch_stats"]}
   return model, variables, int(state["step"])

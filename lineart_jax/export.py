@@ -29,11 +29,15 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from absl import app, flags
 
 import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
 from lineart_jax.tiling import pad_to_multiple  # noqa: F401  (for callers of the artifacts)
+
+if TYPE_CHECKING:  # annotations only: model imports jax and flax, which this module defers
+  from lineart_jax.model import ModelConfig
 
 flags.DEFINE_string("workdir", None, "Training workdir (its latest checkpoint).")
 flags.DEFINE_string("checkpoint", None, "A checkpoint step folder or checkpoints/ folder.")
@@ -47,11 +51,10 @@ FLAGS = flags.FLAGS
 OPSET = 21
 
 
-def inference_function(model_cfg: dict, variables: dict, dtype: str = "float32"):
+def inference_function(model_cfg: ModelConfig, variables: dict, dtype: str = "float32"):
   """uint8 (N, H, W, 3) [, float32 style (N, style_dims)] -> float32 (N, H, W), BatchNorm
   folded, H and W multiples of 8; the style argument only for a style model.
-  ``model_cfg``: the weights' model config (``{'width': ..., 'arch', 'edges',
-  'style_dims'}``)."""
+  ``model_cfg``: the weights' ``ModelConfig`` (``load_weights``' first item)."""
   import jax
   import jax.numpy as jnp
   import numpy as np

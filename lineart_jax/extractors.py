@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -24,6 +25,9 @@ from tqdm import tqdm
 from lineart_jax import opencv_method, tiling
 from lineart_jax import style as style_lib
 from lineart_jax.style import Style
+
+if TYPE_CHECKING:  # annotations only: model imports jax and flax, which this module defers
+  from lineart_jax.model import ModelConfig
 
 TILE_PROGRESS_ABOVE = 4  # an image of more tiles gets a progress bar of its own
 CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "lineart_jax", "jax")
@@ -85,17 +89,17 @@ class TiledExtractor(Extractor):
 class NetworkExtractor(TiledExtractor):
   """The trained network, tiled, on the default device."""
 
-  def __init__(self, model_cfg: dict, variables: dict, dtype: str = "float32", tile: int = 768,
-               batch: int = 1, style: Style | None = None, what: str = "this model"):
-    """``model_cfg``: the weights' model config (``{'width': ..., 'arch', 'edges',
-    'style_dims'}``); ``style``: the style of ``__call__`` (a model with a style
-    input; the default style works with every model); ``what`` names the model in
-    errors."""
+  def __init__(self, model_cfg: ModelConfig, variables: dict, dtype: str = "float32",
+               tile: int = 768, batch: int = 1, style: Style | None = None,
+               what: str = "this model"):
+    """``model_cfg``: the weights' ``ModelConfig`` (``load_weights``' first item);
+    ``style``: the style of ``__call__`` (a model with a style input; the default
+    style works with every model); ``what`` names the model in errors."""
     import jax
     import jax.numpy as jnp
-    from lineart_jax.model import from_config, normalize_config, predict_lines
+    from lineart_jax.model import from_config, predict_lines
     self.what = what
-    self.style_dims = normalize_config(model_cfg)["style_dims"]
+    self.style_dims = model_cfg.style_dims
     self.style = Style() if style is None else style
     self.check_style(self.style)
     if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
@@ -120,7 +124,7 @@ class NetworkExtractor(TiledExtractor):
     return extractor
 
   def check_style(self, style):
-    style_lib.check_model(style, {"style_dims": self.style_dims}, self.what)
+    style_lib.check_model(style, self.style_dims, self.what)
 
   def predict(self, rgb_batch, style=None):
     style = self.style if style is None else style
@@ -157,7 +161,7 @@ class OnnxExtractor(TiledExtractor):
     self.description = f"ONNX model {path} (onnxruntime)"
 
   def check_style(self, style):
-    style_lib.check_model(style, {"style_dims": self.style_dims}, self.what)
+    style_lib.check_model(style, self.style_dims, self.what)
 
   def predict(self, rgb_batch, style=None):
     style = self.style if style is None else style

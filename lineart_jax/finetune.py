@@ -46,6 +46,7 @@ import re
 import shutil
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -56,6 +57,9 @@ from lineart_jax.data.imageio import ImageError, read_color, write_png
 from lineart_jax.data.pairs import Pair, pairs_from_root
 from lineart_jax import style as style_lib
 from lineart_jax.style import Style
+
+if TYPE_CHECKING:  # annotations only: model imports jax and flax, which this module defers
+  from lineart_jax.model import ModelConfig
 
 DEFAULT_STEPS = 300
 BATCH = 12
@@ -174,11 +178,10 @@ def split_by_drawing(pairs: list[Pair], fraction: float, seed: int, minimum: int
 
 
 # -- 4. training ----------------------------------------------------------------
-def training_config(init: str, packed: str, model_cfg: dict, steps: int, minutes: float,
-                    seed: int, workers: int, style: Style = Style()):
-  """configs/base.py with the fine-tune's settings (the model's options from the weights;
-  its style input, with the entries ``style`` needs)."""
-  from lineart_jax.model import normalize_config
+def training_config(init: str, packed: str, model_cfg: ModelConfig, steps: int,
+                    minutes: float, seed: int, workers: int, style: Style = Style()):
+  """configs/base.py with the fine-tune's settings (the model's options from the weights'
+  ``model_cfg``; its style input, with the entries ``style`` needs)."""
   from lineart_jax import config_files
   base = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                       "configs", "base.py")
@@ -187,13 +190,12 @@ def training_config(init: str, packed: str, model_cfg: dict, steps: int, minutes
                         "(pip install -e .)")
   config = config_files.sibling(base, "base").get_config()
   config.init_from = init
-  config.model.width = float(model_cfg["width"])
-  config.model.arch = model_cfg.get("arch", "seed")
-  config.model.edges = int(model_cfg.get("edges", 0))
-  model_cfg = normalize_config(model_cfg)
-  if model_cfg["style_dims"]:
-    config.model.style_dims = max(model_cfg["style_dims"], style.dims_needed)
-    config.model.style_input = model_cfg["style_input"]
+  config.model.width = model_cfg.width
+  config.model.arch = model_cfg.arch
+  config.model.edges = model_cfg.edges
+  if model_cfg.style_dims:
+    config.model.style_dims = max(model_cfg.style_dims, style.dims_needed)
+    config.model.style_input = model_cfg.style_input
   config.data.root = os.path.abspath(packed)
   config.data.workers = workers
   config.data.val_count = 0           # the held-out drawings are the test
@@ -248,8 +250,7 @@ def report(out: str, init: str, weights: str, held_pairs: list[Pair], summary: d
   from lineart_jax.trainer import VALIDATION_SEED_OFFSET
 
   from lineart_jax import pretrained
-  from lineart_jax.model import normalize_config
-  init_dims = normalize_config(pretrained.load_weights(init)[0])["style_dims"]
+  init_dims = pretrained.load_weights(init)[0].style_dims
   before_style = style if init_dims >= style.dims_needed or style.is_default else Style()
   extractors = {"before": NetworkExtractor.from_weights(init),
                 "after": NetworkExtractor.from_weights(weights)}
@@ -315,8 +316,8 @@ def run(sources: list[str], out: str, init: str = "pretrained", steps: int = DEF
 
   out = os.path.abspath(out)
   model_cfg, _, init_what = pretrained.load_weights(init)
-  if not style.is_default and not int(model_cfg.get("style_dims", 0)):
-    style_lib.check_model(style, model_cfg, init_what)  # before any work: says why
+  if not style.is_default and not model_cfg.style_dims:
+    style_lib.check_model(style, model_cfg.style_dims, init_what)  # before any work: says why
   pairs_root = os.path.join(out, "pairs")
   if os.path.exists(pairs_root):
     shutil.rmtree(pairs_root)  # made again from the sources: a rerun sees their changes

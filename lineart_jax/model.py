@@ -39,6 +39,7 @@ what the seed network with the same weights computes: a fine-tune from the shipp
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import flax.linen as nn
@@ -141,37 +142,71 @@ def check_options(arch: str, edges: int, style_dims: int = 0, style_input: str =
     raise ValueError(f"model style_input={style_input!r}: must be one of {STYLE_INPUTS}")
 
 
-def normalize_config(cfg: dict) -> dict:
-  """A model config (checkpoint, shipped weights, ``trainer.model_config``) with
-  every field: configs written before ``arch``/``edges``/``style_dims`` existed
-  are the seed network without edge maps or style input (a style input is FiLM)."""
-  out = {"width": float(cfg["width"]), "arch": str(cfg.get("arch", "seed")),
-         "edges": int(cfg.get("edges", 0)), "style_dims": int(cfg.get("style_dims", 0)),
-         "style_input": str(cfg.get("style_input", "film"))}
-  check_options(out["arch"], out["edges"], out["style_dims"], out["style_input"])
-  return out
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+  """Which network: the fields that decide the variables' tree and what it computes.
+
+  One typed, immutable value, made where a config is read (a checkpoint's or
+  shipped weights' JSON: ``from_dict``; a training config: ``trainer.model_config``)
+  and passed as it is everywhere inside, so no consumer re-reads defaults or
+  re-validates a dict.  Construction validates (``check_options``), so a
+  ``ModelConfig`` is always a buildable network; frozen and hashable, so two are
+  the same network exactly when they compare equal (a checkpoint against a
+  config, runs to average).  Equality ignores how it runs (dtype, BatchNorm
+  momentum): those are ``from_config``'s keyword arguments, never saved here.
+  """
+  width: float
+  arch: str = "seed"
+  edges: int = 0
+  style_dims: int = 0
+  style_input: str = "film"
+
+  def __post_init__(self):
+    check_options(self.arch, self.edges, self.style_dims, self.style_input)
+    # the JSON types ``to_dict`` writes (width 1 -> 1.0), whatever the caller passed,
+    # so equal networks compare (and hash) equal
+    for name, kind in (("width", float), ("arch", str), ("edges", int), ("style_dims", int),
+                       ("style_input", str)):
+      object.__setattr__(self, name, kind(getattr(self, name)))
+
+  @classmethod
+  def from_dict(cls, d) -> "ModelConfig":
+    """From the on-disk form (``to_dict``'s, a checkpoint's ``model`` item, a
+    weights folder's ``lineart.json`` ``model``) or a training config's ``model``
+    (``ConfigDict.to_dict()``: its other keys, e.g. dtype, are ignored).  Fields a
+    dict lacks take their defaults: configs written before ``arch``/``edges``/
+    ``style_dims`` existed are the seed network without edge maps or style input
+    (and a style input is FiLM).  ValueError for an invalid or width-less one."""
+    if "width" not in d:
+      raise ValueError(f"model config {dict(d)} has no width")
+    return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
+
+  def to_dict(self) -> dict:
+    """Every field, in the order checkpoints and ``lineart.json`` have always held
+    them: the on-disk form (``from_dict`` reads it back equal)."""
+    return dataclasses.asdict(self)
+
+  def describe(self) -> str:
+    """'width 0.5' for the seed network, 'width 0.5, arch skip, 2 edge maps, style
+    input' otherwise."""
+    parts = [f"width {self.width:g}"]
+    if self.arch != "seed":
+      parts.append(f"arch {self.arch}")
+    if self.edges:
+      parts.append(f"{self.edges} edge map{'s' if self.edges > 1 else ''}")
+    if self.style_dims:
+      parts.append("style input" + (f" ({self.style_input})" if self.style_input != "film"
+                                    else ""))
+    return ", ".join(parts)
 
 
-def from_config(cfg: dict, **kwargs) -> "AutoEncoder":
-  """The ``AutoEncoder`` a model config describes (``kwargs``: dtype, export forms...)."""
-  cfg = normalize_config(cfg)
-  return AutoEncoder(width=cfg["width"], arch=cfg["arch"], edges=cfg["edges"],
-                     style_dims=cfg["style_dims"], style_input=cfg["style_input"], **kwargs)
-
-
-def describe(cfg: dict) -> str:
-  """'width 0.5' for the seed network, 'width 0.5, arch skip, 2 edge maps, style
-  input' otherwise."""
-  cfg = normalize_config(cfg)
-  parts = [f"width {cfg['width']:g}"]
-  if cfg["arch"] != "seed":
-    parts.append(f"arch {cfg['arch']}")
-  if cfg["edges"]:
-    parts.append(f"{cfg['edges']} edge map{'s' if cfg['edges'] > 1 else ''}")
-  if cfg["style_dims"]:
-    parts.append("style input" + (f" ({cfg['style_input']})" if cfg["style_input"] != "film"
-                                  else ""))
-  return ", ".join(parts)
+def from_config(cfg: ModelConfig, **kwargs) -> "AutoEncoder":
+  """The ``AutoEncoder`` ``cfg`` describes (``kwargs``: dtype, export forms...)."""
+  if not isinstance(cfg, ModelConfig):  # a dict from before ModelConfig: say how to convert
+    raise TypeError(f"from_config takes a ModelConfig, not {type(cfg).__name__} "
+                    "(ModelConfig.from_dict converts a dict)")
+  return AutoEncoder(width=cfg.width, arch=cfg.arch, edges=cfg.edges,
+                     style_dims=cfg.style_dims, style_input=cfg.style_input, **kwargs)
 
 
 class Conv(nn.Module):

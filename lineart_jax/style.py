@@ -199,10 +199,11 @@ def from_arguments(args) -> Style:
   return Style(args.line_weight, args.detail, args.tone, args.blacks, args.contours)
 
 
-def check_model(style: Style, model_cfg: dict, what: str) -> None:
+def check_model(style: Style, dims: int, what: str) -> None:
   """A non-default style needs a model with a style input, and ``contours=all`` one
-  with the contours entry: say so, naming it."""
-  dims = int(model_cfg.get("style_dims", 0))
+  with the contours entry: say so, naming it.  ``dims``: the model's ``style_dims``
+  (an int, not its config: ONNX models have only their input's width, and this
+  module sits below ``model``)."""
   if not style.is_default and not dims:
     raise ValueError(f"{what} has no style input, so it draws only the default style "
                      f"(asked: {style.describe()}); use a model trained with "

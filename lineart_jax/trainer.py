@@ -39,8 +39,8 @@ from lineart_jax.data import pipeline
 from lineart_jax.data.imageio import write_png
 from lineart_jax.data.synthetic import SyntheticSource
 from lineart_jax.metrics import Chrono, MetricWriter, format_eta
-from lineart_jax.model import (STYLE_SUFFIX, AutoEncoder, describe, extend_variables,
-                               from_config, normalize_config, predict_lines)
+from lineart_jax.model import (STYLE_SUFFIX, AutoEncoder, ModelConfig, extend_variables,
+                               from_config, predict_lines)
 from lineart_jax.train_step import (create_train_state, make_optimizer, make_schedule,
                                     make_train_step)
 from lineart_jax.workdir_lock import WorkdirLockedError
@@ -84,13 +84,18 @@ class StopSignal:
       signal.signal(sig, handler)
 
 
-def model_config(config: ml_collections.ConfigDict) -> dict:
-  """What a checkpoint must match (the dtype may change between runs)."""
-  return normalize_config(config.model.to_dict())  # its defaults for older configs
+def model_config(config: ml_collections.ConfigDict) -> ModelConfig:
+  """The network a training config asks for: what a checkpoint must match (its
+  ``config.model`` less dtype and bn_momentum, which may change between runs).
+  The one place a training config becomes a ``ModelConfig``; a config that
+  predates a field gets its default."""
+  return ModelConfig.from_dict(config.model.to_dict())
 
 
-def build_model(config) -> AutoEncoder:
-  return from_config(model_config(config), dtype=jnp.dtype(config.model.dtype),
+def build_model(config, model_cfg: ModelConfig | None = None) -> AutoEncoder:
+  """The network of ``config`` (``model_cfg``: its ``model_config``, if made already)."""
+  model_cfg = model_config(config) if model_cfg is None else model_cfg
+  return from_config(model_cfg, dtype=jnp.dtype(config.model.dtype),
                      bn_momentum=config.model.bn_momentum)
 
 
@@ -108,22 +113,22 @@ def init_from(state, config, optimizer, mesh):
   """
   from lineart_jax.pretrained import load_weights
   saved_model, variables, what = load_weights(config.init_from)
-  saved_model, wanted = normalize_config(saved_model), model_config(config)
-  extendable = (saved_model["width"] == wanted["width"]
-                and saved_model["arch"] in ("seed", wanted["arch"])
-                and saved_model["edges"] in (0, wanted["edges"])
-                and (saved_model["style_dims"] in (0, wanted["style_dims"])
-                     or not wanted["style_dims"]
-                     or saved_model["style_dims"] < wanted["style_dims"]))
+  wanted = model_config(config)
+  extendable = (saved_model.width == wanted.width
+                and saved_model.arch in ("seed", wanted.arch)
+                and saved_model.edges in (0, wanted.edges)
+                and (saved_model.style_dims in (0, wanted.style_dims)
+                     or not wanted.style_dims
+                     or saved_model.style_dims < wanted.style_dims))
   if not extendable:
-    hint = (f"--config.model.width={saved_model['width']}"
-            if saved_model["width"] != wanted["width"] else
-            f"--config.model.arch={saved_model['arch']} --config.model.edges={saved_model['edges']}"
-            f" --config.model.style_dims={saved_model['style_dims']}")
+    hint = (f"--config.model.width={saved_model.width}"
+            if saved_model.width != wanted.width else
+            f"--config.model.arch={saved_model.arch} --config.model.edges={saved_model.edges}"
+            f" --config.model.style_dims={saved_model.style_dims}")
     raise IncompatibleCheckpointError(
-        f"init_from={config.init_from!r}: {what} is model {saved_model}, but the config "
-        f"asks for {wanted}; set {hint} (edge maps, skips and a style input may be added "
-        "to seed weights: their layers start at zero)")
+        f"init_from={config.init_from!r}: {what} is model {saved_model.to_dict()}, but the "
+        f"config asks for {wanted.to_dict()}; set {hint} (edge maps, skips and a style "
+        "input may be added to seed weights: their layers start at zero)")
   # The state is replicated: this process's first shard is the whole array (also
   # under jax.distributed, where np.asarray of a global array would fail).
   fresh = jax.tree.map(lambda a: np.asarray(a.addressable_data(0)),
@@ -131,13 +136,13 @@ def init_from(state, config, optimizer, mesh):
   variables = jax.tree.map(np.asarray, variables)
   if config.init_style_layers not in ("load", "zero"):
     raise ValueError(f"init_style_layers={config.init_style_layers!r}: 'load' or 'zero'")
-  other_input = saved_model["style_input"] != wanted["style_input"]  # other style layers
+  other_input = saved_model.style_input != wanted.style_input  # other style layers
   zero_style = config.init_style_layers == "zero" or other_input
-  if saved_model["style_dims"] and (zero_style or not wanted["style_dims"]):
+  if saved_model.style_dims and (zero_style or not wanted.style_dims):
     variables = {c: {k: v for k, v in tree.items() if not k.endswith(STYLE_SUFFIX)}
                  for c, tree in variables.items()}
-    why = ("no model.style_dims" if not wanted["style_dims"] else
-           f"style_input {saved_model['style_input']}, not {wanted['style_input']}"
+    why = ("no model.style_dims" if not wanted.style_dims else
+           f"style_input {saved_model.style_input}, not {wanted.style_input}"
            if other_input else "init_style_layers='zero'")
     logging.info("init_from %s: its style layers are left out (%s): the run starts from its "
                  "default style", what, why)
@@ -156,7 +161,7 @@ def init_from(state, config, optimizer, mesh):
 
 def data_sources(config):
   """(training source, training indices or None, validation pairs)."""
-  d, style_dims = config.data, model_config(config)["style_dims"]
+  d, style_dims = config.data, model_config(config).style_dims
   source = pipeline.open_source(d.root, config.seed, d.synthetic_size, styles=bool(style_dims))
   if isinstance(source, SyntheticSource):
     val_source = SyntheticSource(config.seed + VALIDATION_SEED_OFFSET, d.synthetic_size,
@@ -238,7 +243,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
 
   mesh = sharding.make_mesh()
   sharding.check_global_batch(config.global_batch, mesh)
-  model = build_model(config)
+  model_cfg = model_config(config)
+  model = build_model(config, model_cfg)
   o = config.optimizer
   lr = make_schedule(o.learning_rate, config.num_steps, o.schedule, o.warmup_steps,
                      o.end_learning_rate)
@@ -249,7 +255,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
   augment = pipeline.Augment(crop=config.data.crop, flips=config.data.flips,
                              hue=config.data.hue, min_scale=config.data.min_scale,
                              max_scale=config.data.max_scale,
-                             style_dims=model_config(config)["style_dims"])
+                             style_dims=model_cfg.style_dims)
 
   train_iter = pipeline.TrainStream(
       lambda start_batch: pipeline.make_dataset(
@@ -257,7 +263,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
           workers=config.data.workers, process_index=jax.process_index(),
           process_count=jax.process_count(), indices=train_idx, start_batch=start_batch),
       workers=config.data.workers, process_count=jax.process_count())
-  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), model_config(config),
+  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), model_cfg,
                       max_to_keep=config.keep_checkpoints)
   if ckpt.latest_step() is not None:
     state, data_restored = ckpt.restore_newest_readable(state, train_iter,
@@ -272,7 +278,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict
   start_step = int(jax.device_get(state.step))
   logging.info("%d devices (%s), %d processes; global batch %d; model %s, %s; "
                "data: %r", jax.device_count(), jax.devices()[0].platform,
-               jax.process_count(), config.global_batch, describe(model_config(config)),
+               jax.process_count(), config.global_batch, model_cfg.describe(),
                config.model.dtype, source)
 
   train_step = make_train_step(model, optimizer, mesh, lr, dict(config.loss),

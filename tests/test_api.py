@@ -13,7 +13,7 @@ import lineart_jax
 from lineart_jax import infer, pretrained, sharding
 from lineart_jax.data import synthetic
 from lineart_jax.data.imageio import ImageError, read_line, write_png
-from lineart_jax.model import AutoEncoder, from_config, predict_lines
+from lineart_jax.model import AutoEncoder, ModelConfig, from_config, predict_lines
 from lineart_jax.style import Style
 
 STYLE = dict(line_weight=1.5, detail=0.5, tone="dark", blacks="ink")
@@ -41,7 +41,7 @@ def test_the_api_equals_infer_and_the_network_for_the_shipped_model_in_a_style(
                 for i in range(3)]
   # the network itself, untiled, in the style's vector
   cfg, variables, _ = pretrained.load()
-  vector = Style(**STYLE).vector(cfg["style_dims"])
+  vector = Style(**STYLE).vector(cfg.style_dims)
   network = [np.asarray(predict_lines(from_config(cfg), variables, im[None], vector))[0]
              for im in images]
 
@@ -106,12 +106,12 @@ def test_weights_folder_workdir_and_onnx_export_load_and_agree(tmp_path):
   model = AutoEncoder(width=width)
   state = create_train_state(model, optax.sgd(0.1), 0, sharding.make_mesh(jax.devices()[:1]))
   state = state.replace(batch_stats=jax.tree.map(lambda s: s + 0.3, state.batch_stats))
-  ckpt = Checkpointer(str(tmp_path / "run" / "checkpoints"), {"width": width})
+  ckpt = Checkpointer(str(tmp_path / "run" / "checkpoints"), ModelConfig(width))
   ckpt.save(3, state, None)
   ckpt.wait()
   ckpt.close()
-  pretrained.save({"width": width}, jax.device_get({"params": state.params,
-                                                    "batch_stats": state.batch_stats}),
+  pretrained.save(ModelConfig(width), jax.device_get({"params": state.params,
+                                                      "batch_stats": state.batch_stats}),
                   {"step": 3}, str(tmp_path / "weights"))
   export.export_model(str(tmp_path / "weights"), str(tmp_path / "m.onnx"), "onnx")
   image = _image(5, 72, 104)

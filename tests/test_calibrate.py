@@ -9,7 +9,7 @@ import jax
 import numpy as np
 
 from lineart_jax import calibrate, pretrained
-from lineart_jax.model import AutoEncoder, init_variables, predict_lines
+from lineart_jax.model import AutoEncoder, ModelConfig, init_variables, predict_lines
 
 from subprocess_env import REPO, cpu_env
 
@@ -47,7 +47,8 @@ def test_fit_recovers_a_known_map_and_leaves_a_calibrated_model_alone():
 
 def test_cli_writes_calibrated_shipped_format_weights(tmp_path):
   src, out = tmp_path / "run", tmp_path / "calibrated"
-  pretrained.save({"width": WIDTH}, _variables(), {"step": 5, "command": "train it"}, str(src))
+  pretrained.save(ModelConfig(WIDTH), _variables(), {"step": 5, "command": "train it"},
+                  str(src))
   run = lambda *a: subprocess.run([sys.executable, "-m", "lineart_jax.calibrate", *a], cwd=REPO,
                                   env=cpu_env(), capture_output=True, text=True, timeout=300)
   p = run(str(src), "--out", str(out), "--pairs", "2", "--size", "48")
@@ -55,7 +56,7 @@ def test_cli_writes_calibrated_shipped_format_weights(tmp_path):
   model, variables, what = pretrained.load_weights(str(out))
   info = json.load(open(out / pretrained.INFO_FILE))
   cal = info["calibration"]
-  assert model == {"width": WIDTH} and info["step"] == 5
+  assert model == ModelConfig(WIDTH) and info["step"] == 5
   assert info["command"].startswith("train it && python -m lineart_jax.calibrate")
   assert cal["loss_after"] <= cal["loss_before"] and cal["pairs"] == 2
   np.testing.assert_allclose(
@@ -90,7 +91,7 @@ def test_calibrate_on_given_pairs_never_makes_their_loss_worse(tmp_path):
   from lineart_jax.infer import NetworkExtractor
   src, out, data = tmp_path / "run", tmp_path / "calibrated", tmp_path / "pairs"
   _pairs_root(data)
-  pretrained.save({"width": WIDTH}, _variables(), {"step": 5}, str(src))
+  pretrained.save(ModelConfig(WIDTH), _variables(), {"step": 5}, str(src))
   assert calibrate.main([str(src), "--out", str(out), "--data", str(data), "--pairs", "3",
                          "--size", "48"]) == 0
   info = json.load(open(out / pretrained.INFO_FILE))
@@ -134,7 +135,7 @@ def test_a_style_only_run_keeps_its_init_calibration_and_default_output(tmp_path
   from lineart_jax.style import Style
   init, workdir, out = tmp_path / "init", tmp_path / "run", tmp_path / "shipped"
   base = calibrate.fold(_variables(), 1.5, -0.5)
-  pretrained.save({"width": WIDTH}, base, {"step": 5, "calibration": {"scale": 1.5,
+  pretrained.save(ModelConfig(WIDTH), base, {"step": 5, "calibration": {"scale": 1.5,
                                                                       "shift": -0.5}}, str(init))
   p = subprocess.run([sys.executable, "-m", "lineart_jax.train", "--config=configs/base.py",
                       f"--workdir={workdir}", f"--config.model.width={WIDTH}",

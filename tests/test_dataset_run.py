@@ -19,7 +19,7 @@ from lineart_jax import atomic_files, dataset_plan, infer, pretrained, video
 from lineart_jax.api import LineArtExtractor
 from lineart_jax.data import synthetic
 from lineart_jax.data.imageio import read_color, read_line, write_png
-from lineart_jax.model import AutoEncoder, init_variables
+from lineart_jax.model import AutoEncoder, ModelConfig, init_variables
 
 from subprocess_env import REPO, cpu_env
 
@@ -37,7 +37,7 @@ def weights(tmp_path_factory):
   _, stats = AutoEncoder(width=WIDTH, bn_momentum=0.0).apply(
       variables, x, train=True, mutable=["batch_stats"])
   folder = tmp_path_factory.mktemp("weights")
-  pretrained.save({"width": WIDTH}, {"params": variables["params"], **stats}, {"step": 1},
+  pretrained.save(ModelConfig(WIDTH), {"params": variables["params"], **stats}, {"step": 1},
                   str(folder))
   return str(folder)
 

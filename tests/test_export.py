@@ -84,5 +84,5 @@ def test_export_cli_float16(tmp_path):
   images = _images(64, 64, n=1)
   model_cfg, variables, _ = load()
   want = np.asarray(predict_lines(from_config(model_cfg), variables, images))
-  default_style = np.zeros((1, model_cfg["style_dims"]), np.float32)
+  default_style = np.zeros((1, model_cfg.style_dims), np.float32)
   assert np.max(np.abs(np.asarray(hlo.call(images, default_style)) - want)) < 0.02

@@ -11,7 +11,7 @@ import numpy as np
 
 from lineart_jax import finetune, pretrained
 from lineart_jax.data.pairs import Pair
-from lineart_jax.model import AutoEncoder, init_variables
+from lineart_jax.model import AutoEncoder, ModelConfig, init_variables
 
 
 def _drawing(kind, size=64, mirror=False):
@@ -84,14 +84,14 @@ def test_finetune_end_to_end_on_layered_files(tmp_path, capsys):
   (src / "broken.ora").write_bytes(b"not a zip")
   init = tmp_path / "init"
   variables = jax.tree.map(np.asarray, dict(init_variables(AutoEncoder(width=0.0625), 3)))
-  pretrained.save({"width": 0.0625}, variables, {"step": 0}, str(init))
+  pretrained.save(ModelConfig(0.0625), variables, {"step": 0}, str(init))
   out = tmp_path / "out"
   scores = finetune.run([str(src)], str(out), init=str(init), steps=3, holdout=0.3, workers=0,
                         synthetic_pairs=2)
   printed = capsys.readouterr().out
   assert sum("broken.ora" in l for l in printed.splitlines() if l.startswith("skipped:")) == 1
   model, weights, what = pretrained.load_weights(str(out / "weights"))
-  assert model["width"] == 0.0625
+  assert model.width == 0.0625
   info = json.load(open(out / "weights" / pretrained.INFO_FILE))
   assert info["calibration"]["data"] == str(out / "packed")  # the user's pairs, not synthetic
   report = json.load(open(out / "report.json"))
@@ -125,10 +125,10 @@ def test_finetune_teaches_the_declared_style_and_keeps_the_style_input(tmp_path)
   plain, styled = tmp_path / "plain", tmp_path / "styled"
   model = AutoEncoder(width=0.0625, style_dims=style_lib.LEGACY_DIMS)
   variables = jax.tree.map(np.asarray, dict(init_variables(model, 3)))
-  pretrained.save({"width": 0.0625, "style_dims": style_lib.LEGACY_DIMS}, variables,
+  pretrained.save(ModelConfig(0.0625, style_dims=style_lib.LEGACY_DIMS), variables,
                   {"step": 0}, str(styled))
   del variables["params"]  # the same network without style layers
-  pretrained.save({"width": 0.0625}, jax.tree.map(np.asarray, dict(init_variables(
+  pretrained.save(ModelConfig(0.0625), jax.tree.map(np.asarray, dict(init_variables(
       AutoEncoder(width=0.0625), 3))), {"step": 0}, str(plain))
   every = Style(contours="all")
   with pytest.raises(ValueError, match="no style input"):
@@ -139,7 +139,7 @@ def test_finetune_teaches_the_declared_style_and_keeps_the_style_input(tmp_path)
   finetune.run([str(src)], str(out), init=str(styled), steps=2, holdout=0.3, workers=0,
                synthetic_pairs=1, style=every)
   model_cfg, _, _ = pretrained.load_weights(str(out / "weights"))
-  assert model_cfg["style_dims"] == style_lib.DIMS
+  assert model_cfg.style_dims == style_lib.DIMS
   packed = PackedSource(str(out / "packed"))
   for i in range(len(packed)):
     np.testing.assert_array_equal(packed[i]["style"], every.vector())

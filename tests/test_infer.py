@@ -9,7 +9,7 @@ import pytest
 
 from lineart_jax import infer, sharding, tiling
 from lineart_jax.checkpointing import Checkpointer, load_variables
-from lineart_jax.model import AutoEncoder
+from lineart_jax.model import AutoEncoder, ModelConfig
 from lineart_jax.train_step import create_train_state
 
 WIDTH = 0.0625
@@ -24,7 +24,7 @@ def checkpoint(tmp_path_factory):
   # Non-trivial BatchNorm statistics, so that eval mode is really exercised.
   state = state.replace(batch_stats=jax.tree.map(lambda s: s + 0.3, state.batch_stats),
                         step=state.step + 7)
-  ckpt = Checkpointer(str(workdir / "checkpoints"), {"width": WIDTH})
+  ckpt = Checkpointer(str(workdir / "checkpoints"), ModelConfig(WIDTH))
   ckpt.save(7, state, None)
   ckpt.wait()
   ckpt.close()

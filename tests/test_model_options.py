@@ -2,16 +2,19 @@
 on, their layers start at zero (a fine-tune starts from the loaded model), are
 wired into the output, fold for export and keep tiling exact."""
 
+import dataclasses
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
 
-from lineart_jax import export, opencv_method, sharding, tiling
+from lineart_jax import export, opencv_method, pretrained, sharding, tiling
 from lineart_jax.checkpointing import Checkpointer, IncompatibleCheckpointError
 from lineart_jax.model import (LAYERS, AutoEncoder, edge_maps, extend_variables, fold_batchnorm,
-                               from_config, init_variables, normalize_config, predict_lines)
+                               ModelConfig, from_config, init_variables, predict_lines)
 from lineart_jax.train_step import create_train_state
 
 WIDTH = 0.0625
@@ -44,7 +47,7 @@ def seed_weights():
 def _with_options(seed_weights, arch, edges, new_scale=0.0):
   """(model, variables): ``seed_weights`` extended with the options' layers, those
   zero (``new_scale`` 0) or random."""
-  model = from_config({"width": WIDTH, "arch": arch, "edges": edges})
+  model = from_config(ModelConfig(WIDTH, arch, edges))
   fresh = jax.tree.map(np.asarray, init_variables(model, 1))
   merged, new = extend_variables(fresh, seed_weights)
   rng = np.random.default_rng(5)
@@ -55,15 +58,40 @@ def _with_options(seed_weights, arch, edges, new_scale=0.0):
 
 
 def test_default_options_are_the_seed_network():
-  assert normalize_config({"width": 0.5}) == {"width": 0.5, "arch": "seed", "edges": 0,
-                                            "style_dims": 0, "style_input": "film"}
-  shapes = jax.eval_shape(lambda: init_variables(from_config({"width": 1.0}), 0))
+  shapes = jax.eval_shape(lambda: init_variables(from_config(ModelConfig(1.0)), 0))
   seed_names = {n for n, *_ in LAYERS} | {bn for *_, bn in LAYERS if bn}
   assert set(shapes["params"]) == seed_names
   with pytest.raises(ValueError, match="arch 'unet'"):
-    from_config({"width": 1.0, "arch": "unet"})
+    ModelConfig(1.0, arch="unet")
   with pytest.raises(ValueError, match="edges=9"):
-    from_config({"width": 1.0, "edges": 9})
+    ModelConfig.from_dict({"width": 1.0, "edges": 9})
+
+
+def test_model_config_reads_old_dicts_and_writes_the_on_disk_form():
+  """``to_dict`` is the on-disk form (a checkpoint's ``model`` item, ``lineart.json``):
+  every field, in the order they have always been written, read back equal; a dict
+  from before arch/edges/style_dims is the seed network; a training config's other
+  keys (dtype, bn_momentum) are not part of the network."""
+  full = {"width": 0.5, "arch": "seed", "edges": 0, "style_dims": 0, "style_input": "film"}
+  old = ModelConfig.from_dict({"width": 0.5})
+  assert old == ModelConfig(0.5) and list(old.to_dict().items()) == list(full.items())
+  with open(pretrained.INFO, encoding="utf-8") as f:
+    shipped = json.load(f)["model"]
+  assert list(ModelConfig.from_dict(shipped).to_dict().items()) == list(shipped.items())
+  cfg = ModelConfig.from_dict({"width": 1, "arch": "skip", "edges": 2, "style_dims": 6,
+                               "dtype": "bfloat16", "bn_momentum": 0.9})
+  assert cfg == ModelConfig(1.0, "skip", 2, 6) and type(cfg.to_dict()["width"]) is float
+  assert ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+  assert len({cfg, ModelConfig(1.0, "skip", 2, 6)}) == 1  # hashable: equal means same network
+  assert cfg.describe() == "width 1, arch skip, 2 edge maps, style input"
+  assert ModelConfig(0.5, edges=1, style_dims=6, style_input="channels").describe() == (
+      "width 0.5, 1 edge map, style input (channels)")
+  with pytest.raises(dataclasses.FrozenInstanceError):
+    cfg.width = 2.0
+  with pytest.raises(ValueError, match="no width"):
+    ModelConfig.from_dict({"arch": "seed"})
+  with pytest.raises(TypeError, match="ModelConfig.from_dict"):
+    from_config(full)
 
 
 @pytest.mark.parametrize("arch,edges", OPTIONS)
@@ -86,8 +114,7 @@ def test_option_layers_change_the_output_and_fold_for_export(seed_weights, arch,
   model, variables, _ = _with_options(seed_weights, arch, edges, new_scale=0.1)
   out = np.asarray(predict_lines(model, variables, x))
   assert np.abs(out - seed_out).max() > 0.01  # the new layers are wired in
-  folded_model = from_config({"width": WIDTH, "arch": arch, "edges": edges},
-                             batchnorm_folded=True)
+  folded_model = from_config(ModelConfig(WIDTH, arch, edges), batchnorm_folded=True)
   folded = predict_lines(folded_model, fold_batchnorm(variables), x)
   np.testing.assert_allclose(np.asarray(folded), out, atol=1e-4)
 
@@ -113,7 +140,7 @@ def test_tiled_equals_untiled_with_skips_and_edges(seed_weights):
 
 def test_export_of_skips_and_edges_equals_the_jax_model(seed_weights, tmp_path):
   import onnxruntime as ort
-  cfg = {"width": WIDTH, "arch": "skip", "edges": 2}
+  cfg = ModelConfig(WIDTH, "skip", 2)
   model, variables, _ = _with_options(seed_weights, "skip", 2, new_scale=0.1)
   fn = export.inference_function(cfg, variables)
   export.export_onnx(fn, str(tmp_path / "m.onnx"))
@@ -128,15 +155,15 @@ def test_export_of_skips_and_edges_equals_the_jax_model(seed_weights, tmp_path):
 
 def test_checkpoint_records_the_arch_and_refuses_another(tmp_path):
   mesh = sharding.make_mesh(jax.devices()[:1])
-  skip = {"width": WIDTH, "arch": "skip", "edges": 2}
+  skip = ModelConfig(WIDTH, "skip", 2)
   state = create_train_state(from_config(skip), optax.sgd(0.1), 0, mesh)
   ckpt = Checkpointer(str(tmp_path / "checkpoints"), skip)
   ckpt.save(1, state, None)
   ckpt.wait()
   ckpt.close()
-  seed = Checkpointer(str(tmp_path / "checkpoints"), {"width": WIDTH})
+  seed = Checkpointer(str(tmp_path / "checkpoints"), ModelConfig(WIDTH))
   with pytest.raises(IncompatibleCheckpointError) as e:
-    seed.restore(create_train_state(from_config({"width": WIDTH}), optax.sgd(0.1), 0, mesh),
+    seed.restore(create_train_state(from_config(ModelConfig(WIDTH)), optax.sgd(0.1), 0, mesh),
                  None)
   seed.close()
   assert "'arch': 'skip'" in str(e.value) and "'arch': 'seed'" in str(e.value)

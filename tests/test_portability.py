@@ -19,14 +19,14 @@ import sys
 import numpy as np
 from lineart_jax import sharding
 from lineart_jax.checkpointing import Checkpointer
-from lineart_jax.model import AutoEncoder, predict_lines
+from lineart_jax.model import AutoEncoder, ModelConfig, predict_lines
 from lineart_jax.train_step import create_train_state, make_optimizer
 import jax
 assert jax.device_count() == 4, jax.devices()
 mesh = sharding.make_mesh()
 model = AutoEncoder(width=float(sys.argv[4]))
 state = create_train_state(model, make_optimizer(1e-3), 0, mesh)
-ckpt = Checkpointer(sys.argv[1] + "/checkpoints", {"width": float(sys.argv[4])})
+ckpt = Checkpointer(sys.argv[1] + "/checkpoints", ModelConfig(float(sys.argv[4])))
 state, _ = ckpt.restore(state, None)
 variables = {"params": state.params, "batch_stats": state.batch_stats}
 np.save(sys.argv[3], np.asarray(predict_lines(model, variables, np.load(sys.argv[2])[None])))

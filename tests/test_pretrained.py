@@ -12,7 +12,7 @@ import pytest
 from lineart_jax import infer, pretrained
 from lineart_jax.data import synthetic
 from lineart_jax.data.imageio import read_line, write_png
-from lineart_jax.model import AutoEncoder, from_config, init_variables, normalize_config
+from lineart_jax.model import AutoEncoder, ModelConfig, from_config, init_variables
 
 from subprocess_env import REPO, cpu_env
 
@@ -59,12 +59,11 @@ def test_fine_tuning_starts_from_the_shipped_weights(tmp_path):
   """One step at learning rate 0: the saved parameters are the shipped ones exactly,
   in a network with skips and edge maps added (their layers start at zero)."""
   model_cfg, shipped, _ = pretrained.load()
-  model_cfg = normalize_config(model_cfg)
   workdir = tmp_path / "run"
   p = subprocess.run([sys.executable, "-m", "lineart_jax.train", "--config=configs/base.py",
                       f"--workdir={workdir}", "--config.init_from=pretrained",
-                      f"--config.model.width={model_cfg['width']}", "--config.num_steps=1",
-                      "--config.model.arch=skip", f"--config.model.edges={model_cfg['edges'] or 2}",
+                      f"--config.model.width={model_cfg.width}", "--config.num_steps=1",
+                      "--config.model.arch=skip", f"--config.model.edges={model_cfg.edges or 2}",
                       "--config.global_batch=2", "--config.data.crop=16",
                       "--config.data.workers=0", "--config.data.synthetic_size=32",
                       "--config.data.val_count=2", "--config.eval_size=32",
@@ -85,19 +84,19 @@ def test_init_from_another_width_is_a_clear_error(tmp_path):
   model_cfg, _, _ = pretrained.load()
   p = subprocess.run([sys.executable, "-m", "lineart_jax.train", "--config=configs/base.py",
                       f"--workdir={tmp_path}", "--config.init_from=pretrained",
-                      f"--config.model.width={model_cfg['width'] / 2}",
+                      f"--config.model.width={model_cfg.width / 2}",
                       "--config.num_steps=1", "--config.data.workers=0"],
                      cwd=REPO, env=cpu_env(), capture_output=True, text=True, timeout=300)
   assert p.returncode != 0
-  assert f"--config.model.width={model_cfg['width']}" in p.stderr
+  assert f"--config.model.width={model_cfg.width}" in p.stderr
 
 
 def test_weights_in_the_shipped_format_load_from_any_folder(tmp_path):
   """``python -m lineart_jax.pretrained RUN --out DIR`` output is a valid --checkpoint."""
   variables = jax.tree.map(np.asarray, init_variables(AutoEncoder(width=0.0625), 3))
-  pretrained.save({"width": 0.0625}, variables, {"step": 7}, str(tmp_path))
+  pretrained.save(ModelConfig(0.0625), variables, {"step": 7}, str(tmp_path))
   model_cfg, loaded, what = pretrained.load_weights(str(tmp_path))
-  assert model_cfg == {"width": 0.0625} and f"weights ({tmp_path}" in what and "step 7" in what
+  assert model_cfg == ModelConfig(0.0625) and f"weights ({tmp_path}" in what and "step 7" in what
   for a, b in zip(jax.tree.leaves(loaded), jax.tree.leaves(dict(variables))):
     np.testing.assert_array_equal(a, b)
   color, _ = synthetic.make_pair(11, 0, 32)
@@ -113,10 +112,10 @@ def test_average_of_runs_is_their_mean_and_refuses_different_networks():
   different networks are an error naming both, not a silent broadcast."""
   a = jax.tree.map(np.asarray, init_variables(AutoEncoder(width=0.0625), 3))
   b = jax.tree.map(lambda x: np.asarray(x) * 3.0 + 1.0, a)
-  mean = pretrained.average([("a", {"width": 0.0625}, a), ("b", {"width": 0.0625}, b)])
+  mean = pretrained.average([("a", ModelConfig(0.0625), a), ("b", ModelConfig(0.0625), b)])
   for m, x in zip(jax.tree.leaves(mean), jax.tree.leaves(a)):
     np.testing.assert_allclose(m, x * 2.0 + 0.5, rtol=1e-6, atol=1e-6)
   assert {"params", "batch_stats"} <= set(mean)
   wide = jax.tree.map(np.asarray, init_variables(AutoEncoder(width=0.125), 3))
   with pytest.raises(ValueError, match="cannot average b with a"):
-    pretrained.average([("a", {"width": 0.0625}, a), ("b", {"width": 0.125}, wide)])
+    pretrained.average([("a", ModelConfig(0.0625), a), ("b", ModelConfig(0.125), wide)])

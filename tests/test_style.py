@@ -2,6 +2,7 @@
 default style is the model it extends; the generator draws each control into the
 line art only; the style travels with a pair from ``style.tsv`` to the batch."""
 
+import dataclasses
 import os
 
 import jax
@@ -13,14 +14,14 @@ from lineart_jax.data import pipeline, synthetic
 from lineart_jax.data.packed import PackedSource, pack
 from lineart_jax.data.pairs import pairs_from_root, read_styles, write_styles
 from lineart_jax.model import (INPUT_STYLE_LAYER, STYLE_INPUTS, STYLE_SUFFIX, AutoEncoder,
-                               extend_variables, fold_batchnorm, from_config, init_variables,
-                               predict_lines)
+                               ModelConfig, extend_variables, fold_batchnorm, from_config,
+                               init_variables, predict_lines)
 from lineart_jax.style import Style
 
 from subprocess_env import REPO
 
 WIDTH = 0.0625
-CFG = {"width": WIDTH, "style_dims": style_lib.DIMS}
+CFG = ModelConfig(WIDTH, style_dims=style_lib.DIMS)
 
 
 def _image(h, w, seed=0):
@@ -68,7 +69,7 @@ def test_style_vector_round_trip_and_errors():
   with pytest.raises(ValueError, match="tone 'bold'"):
     Style(tone="bold")
   with pytest.raises(ValueError, match="style_dims=4"):
-    from_config({"width": WIDTH, "style_dims": 4})
+    ModelConfig(WIDTH, style_dims=4)
   with pytest.raises(ValueError, match="contours 'every'"):
     Style(contours="every")
   # a five-entry vector (models made before contours) is contours=drawn
@@ -103,7 +104,7 @@ def test_style_layers_start_at_zero_so_the_default_style_is_the_base_model(base_
   x = _image(40, 56)[None]
   want = np.asarray(predict_lines(AutoEncoder(width=WIDTH), base_weights, x))
   assert want.std() > 0.05  # a real test: the output is far from constant
-  cfg = {**CFG, "style_input": style_input}
+  cfg = dataclasses.replace(CFG, style_input=style_input)
   model = from_config(cfg)
   fresh = jax.tree.map(np.asarray, init_variables(model, 1))
   merged, new = extend_variables(fresh, base_weights)
@@ -263,7 +264,7 @@ def test_infer_draws_the_requested_style_and_refuses_it_without_a_style_input(
   # a model with no style input: the default style works, any other is refused by name
   from lineart_jax import pretrained
   plain = tmp_path / "plain"
-  pretrained.save({"width": WIDTH}, base_weights, {"step": 1}, str(plain))
+  pretrained.save(ModelConfig(WIDTH), base_weights, {"step": 1}, str(plain))
   assert infer.main([str(tmp_path / "a.png"), "--checkpoint", str(plain), "--out",
                      str(tmp_path / "p")]) == 0
   assert infer.main([str(tmp_path / "a.png"), "--checkpoint", str(plain), "--tone", "dark",
@@ -420,7 +421,7 @@ def test_style_layers_made_before_contours_load_with_a_zero_row_and_draw_as_befo
   from lineart_jax import pretrained, sharding, trainer
   from lineart_jax.config_files import sibling
   from lineart_jax.train_step import create_train_state, make_optimizer
-  legacy_cfg = {"width": WIDTH, "style_dims": style_lib.LEGACY_DIMS}
+  legacy_cfg = ModelConfig(WIDTH, style_dims=style_lib.LEGACY_DIMS)
   legacy = _randomize_style_layers(extend_variables(
       jax.tree.map(np.asarray, init_variables(from_config(legacy_cfg), 1)), base_weights)[0],
       1, 0.1)
@@ -429,7 +430,7 @@ def test_style_layers_made_before_contours_load_with_a_zero_row_and_draw_as_befo
   x = np.random.default_rng(0).integers(0, 256, (1, 32, 32, 3)).astype(np.uint8)
   before = predict_lines(from_config(legacy_cfg), legacy, x, style.vector(style_lib.LEGACY_DIMS))
   with pytest.raises(ValueError, match="contours=all"):
-    style_lib.check_model(Style(contours="all"), legacy_cfg, "old model")
+    style_lib.check_model(Style(contours="all"), legacy_cfg.style_dims, "old model")
   base = sibling(os.path.join(REPO, "configs", "base.py"), "base")
   config = base.get_config()
   config.model.width, config.model.style_dims = WIDTH, style_lib.DIMS

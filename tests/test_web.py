@@ -36,7 +36,7 @@ import pytest
 from lineart_jax import calibrate, export, infer, pretrained
 from lineart_jax.data import synthetic
 from lineart_jax.data.imageio import read_color
-from lineart_jax.model import STYLE_SUFFIX, AutoEncoder, init_variables
+from lineart_jax.model import STYLE_SUFFIX, AutoEncoder, ModelConfig, init_variables
 from lineart_jax.style import Style
 
 from subprocess_env import REPO, cpu_env
@@ -78,7 +78,7 @@ def _tiny_model(path, style_dims):
                                   params[name])
   variables = calibrate.fold({**variables, "params": params}, 20.0, 0.0)
   folder = os.path.join(os.path.dirname(path), f"weights{style_dims}")
-  pretrained.save({"width": 0.125, "style_dims": style_dims}, variables, {"step": 0}, folder)
+  pretrained.save(ModelConfig(0.125, style_dims=style_dims), variables, {"step": 0}, folder)
   export.export_model(folder, path, "onnx")
   return path
 

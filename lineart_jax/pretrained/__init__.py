@@ -19,8 +19,12 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # model imports jax and flax: loaded when weights are, not on import
+  from lineart_jax.model import ModelConfig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WEIGHTS_FILE, INFO_FILE = "lineart.msgpack", "lineart.json"  # in any weights folder
@@ -34,10 +38,12 @@ def available(folder: str = HERE) -> bool:
   return all(os.path.isfile(os.path.join(folder, name)) for name in (WEIGHTS_FILE, INFO_FILE))
 
 
-def load(folder: str = HERE) -> tuple[dict, dict, dict]:
+def load(folder: str = HERE) -> tuple[ModelConfig, dict, dict]:
   """(model config, {'params', 'batch_stats'} as numpy, info) of the shipped model,
-  or of weights written in its format to ``folder``."""
+  or of weights written in its format to ``folder``.  ``info`` is ``lineart.json``
+  as written (its ``model`` the on-disk dict); the config is read from it here, once."""
   from flax import serialization
+  from lineart_jax.model import ModelConfig
   if not available(folder):
     raise FileNotFoundError(f"no shipped weights in {folder} (lineart.msgpack, lineart.json): "
                             "reinstall lineart_jax or pass --workdir/--checkpoint")
@@ -45,10 +51,14 @@ def load(folder: str = HERE) -> tuple[dict, dict, dict]:
     info = json.load(f)
   with open(os.path.join(folder, WEIGHTS_FILE), "rb") as f:
     variables = serialization.msgpack_restore(f.read())
-  return info["model"], variables, info
+  try:
+    model = ModelConfig.from_dict(info["model"])
+  except (KeyError, TypeError, ValueError) as e:
+    raise ValueError(f"{os.path.join(folder, INFO_FILE)}: no valid model config ({e})") from e
+  return model, variables, info
 
 
-def load_weights(spec: str) -> tuple[dict, dict, str]:
+def load_weights(spec: str) -> tuple[ModelConfig, dict, str]:
   """(model config, variables, description) from ``"pretrained"`` or a path.
 
   A path is a training workdir, its ``checkpoints`` folder or a step folder,
@@ -59,35 +69,36 @@ def load_weights(spec: str) -> tuple[dict, dict, str]:
   return model, variables, what
 
 
-def load_weights_and_info(spec: str) -> tuple[dict, dict, dict, str]:
+def load_weights_and_info(spec: str) -> tuple[ModelConfig, dict, dict, str]:
   """``load_weights`` plus the weights' info: a shipped-format folder's
   ``lineart.json``, or ``{'step': N}`` for a checkpoint."""
   if spec == PRETRAINED or available(spec):
     model, variables, info = load(HERE if spec == PRETRAINED else spec)
     where = ("the shipped model (lineart_jax/pretrained" if spec == PRETRAINED
              else f"weights ({spec}")
-    from lineart_jax.model import describe
-    return (model, variables, info, f"{where}, {describe(model)}, step {info.get('step')})")
+    return (model, variables, info, f"{where}, {model.describe()}, step {info.get('step')})")
   from lineart_jax.checkpointing import find_step_dir, load_variables
   model, variables, step = load_variables(spec)
   return model, variables, {"step": step}, f"checkpoint {find_step_dir(spec)} (step {step})"
 
 
-def save(model: dict, variables: dict, info: dict, out: str = HERE) -> None:
-  """Writes ``variables`` and ``info`` (model config added) as shipped weights."""
+def save(model: ModelConfig, variables: dict, info: dict, out: str = HERE) -> None:
+  """Writes ``variables`` and ``info`` (``model.to_dict()`` added as its ``model``) as
+  shipped weights."""
   from flax import serialization
   import jax
+  record = {"model": model.to_dict(), **info}  # before any file: a bad ``model`` writes none
   os.makedirs(out, exist_ok=True)
   host = jax.tree.map(lambda a: np.asarray(a, np.float32), variables)
   with open(os.path.join(out, WEIGHTS_FILE), "wb") as f:
     f.write(serialization.msgpack_serialize(
         {"params": host["params"], "batch_stats": host["batch_stats"]}))
   with open(os.path.join(out, INFO_FILE), "w", encoding="utf-8") as f:
-    json.dump({"model": model, **info}, f, indent=2)
+    json.dump(record, f, indent=2)
     f.write("\n")
 
 
-def average(runs: list[tuple[str, dict, dict]]) -> dict:
+def average(runs: list[tuple[str, ModelConfig, dict]]) -> dict:
   """The uniform average of several runs' variables, BatchNorm statistics too.
 
   A "model soup" (Wortsman et al. 2022): fine-tunes of one model on different
@@ -98,14 +109,12 @@ def average(runs: list[tuple[str, dict, dict]]) -> dict:
   ``runs``: (name, model config, variables); all must be the same network.
   """
   import jax
-  from lineart_jax.model import normalize_config
   name0, model0, variables0 = runs[0]
   structure = jax.tree.structure(variables0)
   for name, model, variables in runs[1:]:
-    if (normalize_config(model) != normalize_config(model0)
-        or jax.tree.structure(variables) != structure):
+    if model != model0 or jax.tree.structure(variables) != structure:
       raise ValueError(f"cannot average {name} with {name0}: different networks "
-                       f"({model} and {model0})")
+                       f"({model.to_dict()} and {model0.to_dict()})")
   return jax.tree.map(lambda *a: np.mean([np.asarray(x, np.float64) for x in a], 0)
                       .astype(np.float32), *[v for _, _, v in runs])
 
