@@ -26,20 +26,27 @@ from absl import app, flags
 import lineart_jax  # noqa: F401  (sets XLA:CPU flags before JAX starts)
 from lineart_jax import style as style_lib
 
-flags.DEFINE_string("workdir", None, "Training workdir (its latest checkpoint).")
-flags.DEFINE_string("checkpoint", None, "A checkpoint step folder, checkpoints/ folder, or a "
-                    "folder of weights in the shipped format (lineart_jax.pretrained or "
-                    "lineart_jax.calibrate --out).")
-flags.DEFINE_bool("pretrained", False, "Score the shipped model (default without "
-                  "--workdir/--checkpoint).")
-flags.DEFINE_string("data", None, "Score whole images of these pairs (root, manifest or "
-                    "packed folder) instead of the run's validation split.")
-flags.DEFINE_integer("max_side", 1024, "Extract at most at this long side, then upscale.")
-flags.DEFINE_integer("count", 0, "Score only the first N pairs of --data (0 = all).")
-flags.DEFINE_string("panels", None, "Folder for color | model | OpenCV | truth images.")
-flags.DEFINE_string("csv", None, "File for per-image scores.")
-flags.DEFINE_integer("tile", 768, "Tile side for inference (multiple of 8).")
-style_lib.define_absl_flags(flags)
+
+def define_flags() -> None:
+  """The command line's flags, defined when it runs as a program (``__main__``),
+  not on import: absl flags are global, so two modules defining ``--workdir``
+  at import could not be imported into one process (evaluate and export).
+  """
+  flags.DEFINE_string("workdir", None, "Training workdir (its latest checkpoint).")
+  flags.DEFINE_string("checkpoint", None, "A checkpoint step folder, checkpoints/ folder, or a "
+                      "folder of weights in the shipped format (lineart_jax.pretrained or "
+                      "lineart_jax.calibrate --out).")
+  flags.DEFINE_bool("pretrained", False, "Score the shipped model (default without "
+                    "--workdir/--checkpoint).")
+  flags.DEFINE_string("data", None, "Score whole images of these pairs (root, manifest or "
+                      "packed folder) instead of the run's validation split.")
+  flags.DEFINE_integer("max_side", 1024, "Extract at most at this long side, then upscale.")
+  flags.DEFINE_integer("count", 0, "Score only the first N pairs of --data (0 = all).")
+  flags.DEFINE_string("panels", None, "Folder for color | model | OpenCV | truth images.")
+  flags.DEFINE_string("csv", None, "File for per-image scores.")
+  flags.DEFINE_integer("tile", 768, "Tile side for inference (multiple of 8).")
+  style_lib.define_absl_flags(flags)
+
 FLAGS = flags.FLAGS
 
 
@@ -98,4 +105,5 @@ def evaluate_validation_split(workdir: str) -> None:
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -39,13 +39,21 @@ from lineart_jax.tiling import pad_to_multiple  # noqa: F401  (for callers of th
 if TYPE_CHECKING:  # annotations only: model imports jax and flax, which this module defers
   from lineart_jax.model import ModelConfig
 
-flags.DEFINE_string("workdir", None, "Training workdir (its latest checkpoint).")
-flags.DEFINE_string("checkpoint", None, "A checkpoint step folder or checkpoints/ folder.")
-flags.DEFINE_bool("pretrained", False, "Export the shipped model (the default).")
-flags.DEFINE_string("out", None, "File to write (.onnx or .stablehlo).")
-flags.DEFINE_enum("format", None, ["onnx", "stablehlo"],
-                  "Artifact format (default: from --out's extension).")
-flags.DEFINE_enum("dtype", "float32", ["float32", "float16"], "Compute dtype.")
+
+def define_flags() -> None:
+  """The command line's flags, defined when it runs as a program (``__main__``),
+  not on import: absl flags are global, so two modules defining ``--workdir``
+  at import could not be imported into one process (evaluate and export).
+  """
+  flags.DEFINE_string("workdir", None, "Training workdir (its latest checkpoint).")
+  flags.DEFINE_string("checkpoint", None, "A checkpoint step folder or checkpoints/ folder.")
+  flags.DEFINE_bool("pretrained", False, "Export the shipped model (the default).")
+  flags.DEFINE_string("out", None, "File to write (.onnx or .stablehlo).")
+  flags.DEFINE_enum("format", None, ["onnx", "stablehlo"],
+                    "Artifact format (default: from --out's extension).")
+  flags.DEFINE_enum("dtype", "float32", ["float32", "float16"], "Compute dtype.")
+
+
 FLAGS = flags.FLAGS
 
 OPSET = 21
@@ -159,4 +167,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -86,3 +86,10 @@ def test_export_cli_float16(tmp_path):
   want = np.asarray(predict_lines(from_config(model_cfg), variables, images))
   default_style = np.zeros((1, model_cfg.style_dims), np.float32)
   assert np.max(np.abs(np.asarray(hlo.call(images, default_style)) - want)) < 0.02
+
+
+def test_the_command_line_modules_import_together():
+  """``evaluate`` and ``export`` both have a ``--workdir`` flag: defined on import,
+  absl refused the second module (DuplicateFlagError) in any one process."""
+  from lineart_jax import evaluate, export as export_again  # noqa: F401
+  assert callable(evaluate.define_flags) and callable(export_again.define_flags)
