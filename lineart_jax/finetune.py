@@ -212,10 +212,11 @@ def training_config(init: str, packed: str, model_cfg: ModelConfig, steps: int,
 
 
 # -- 6. report ------------------------------------------------------------------
-def _predict(extractor, pairs: list[dict]) -> list[np.ndarray]:
-  """Whole-image line art, as ``evaluate --data`` extracts it (max side 1024)."""
-  from lineart_jax.infer import extract
-  return [extract(pair["color"], extractor, 1024) for pair in pairs]
+def _predict(extractor, pairs: list[dict], style: Style = Style()) -> list[np.ndarray]:
+  """Whole-image line art in ``style``, as ``evaluate --data`` extracts it (max
+  side 1024)."""
+  from lineart_jax.extractors import extract_many
+  return [extract_many([pair["color"]], extractor, style, 1024)[0] for pair in pairs]
 
 
 def _panel_rows(pairs, before, after, height: int = 192) -> np.ndarray:
@@ -249,13 +250,12 @@ def report(out: str, init: str, weights: str, held_pairs: list[Pair], summary: d
   from lineart_jax.infer import NetworkExtractor
   from lineart_jax.trainer import VALIDATION_SEED_OFFSET
 
-  from lineart_jax import pretrained
-  init_dims = pretrained.load_weights(init)[0].style_dims
-  before_style = style if init_dims >= style.dims_needed or style.is_default else Style()
+  # each model loaded and compiled once; the style is an input of its program
   extractors = {"before": NetworkExtractor.from_weights(init),
                 "after": NetworkExtractor.from_weights(weights)}
-  styled = {"before": NetworkExtractor.from_weights(init, style=before_style),
-            "after": NetworkExtractor.from_weights(weights, style=style)}
+  init_dims = extractors["before"].style_dims
+  styles = {"before": style if init_dims >= style.dims_needed or style.is_default else Style(),
+            "after": style}
   names = [os.path.basename(p.color) for p in held_pairs]
   held = [{"color": read_color(p.color), "line": read_line(p.line)} for p in held_pairs]
   synthetic = []
@@ -264,7 +264,7 @@ def report(out: str, init: str, weights: str, held_pairs: list[Pair], summary: d
     synthetic.append({"color": color, "line": line})
   targets = {part: [p["line"].astype(np.float32) / 255.0 for p in pairs]
              for part, pairs in (("held_out", held), ("synthetic", synthetic))}
-  preds = {"held_out": {when: _predict(e, held) for when, e in styled.items()},
+  preds = {"held_out": {when: _predict(e, held, styles[when]) for when, e in extractors.items()},
            "synthetic": {when: _predict(e, synthetic) for when, e in extractors.items()}}
   scores = {part: {when: score(preds[part][when], targets[part]) for when in extractors}
             for part in preds}
