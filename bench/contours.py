@@ -1,20 +1,21 @@
 """Held-out synthetic anime frames, both targets: the contours control against truth.
 
   python bench/contours.py --checkpoint=WEIGHTS [--baseline=pretrained] [--pairs 120]
-      [--seed 99] [--size 384] [--frames 1.0] [--tone drawn]
+      [--seed 99] [--size 384] [--frames 1.0] [--tone drawn] [--traced]
 
 Unlike real frames (``lineart_jax.agreement``: agreement with a peer, no truth),
 the generator knows both line arts of a pair exactly: the drawn lines
 (``contours=drawn``) and every flat-color boundary besides (``contours=all``).
 For ``--pairs`` pairs of seed ``--seed`` (one no recipe trains on; 2 and 7 and 13
-are the recipes'), ``--frames`` of them anime frames, this scores whole images
-(F@2 at the best threshold of the set, and PSNR, ``evaluation.score_images``):
+are the recipes'), ``--frames`` of them anime frames (``--traced``: traced
+cels, ``synthetic --traced``), this scores whole images (F@2 at the best
+threshold of the set, and PSNR, ``evaluation.score_images``):
 
 * the drawn target: the model with ``--contours=drawn``, the baseline model
-  (the shipped one unless ``--baseline``) in its default style, and the OpenCV
-  method;
-* the all-contours target: the model with ``--contours=all``, the baseline (which
-  knows drawn lines only) and the OpenCV method.
+  (the shipped one unless ``--baseline``) likewise, and the OpenCV method;
+* the all-contours target: the model with ``--contours=all``, the baseline
+  likewise where it has the contours entry (else in its default style: it knows
+  drawn lines only) and the OpenCV method.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def main(argv=None) -> None:
   p.add_argument("--size", type=int, default=384)
   p.add_argument("--frames", type=float, default=1.0, help="fraction of anime frames")
   p.add_argument("--tone", default="drawn", choices=["drawn", "dark"])
+  p.add_argument("--traced", action="store_true",
+                 help="the frames as traced cels (synthetic --traced)")
   args = p.parse_args(argv)
   names = [f"{i:06d}" for i in range(args.pairs)]
   rows = []
@@ -47,14 +50,20 @@ def main(argv=None) -> None:
     target_style = Style(contours=contours, tone=args.tone)
     pairs = []
     for i in range(args.pairs):
-      color, line = make_pair(args.seed, i, args.size, style=target_style, frames=args.frames)
+      color, line = make_pair(args.seed, i, args.size, style=target_style, frames=args.frames,
+                              traced=args.traced)
       pairs.append({"color": color, "line": line})
-    for label, spec, style in (("model", args.checkpoint, target_style),
-                               ("baseline", args.baseline, Style(tone=args.tone))):
-      scores = score_images(NetworkExtractor.from_weights(spec, style=style), pairs, names, None)
+    for label, spec in (("model", args.checkpoint), ("baseline", args.baseline)):
+      try:  # the baseline in the target's style where it has the contours entry
+        extractor = NetworkExtractor.from_weights(spec, style=target_style)
+      except ValueError:
+        extractor = NetworkExtractor.from_weights(spec, style=Style(tone=args.tone))
+      style = extractor.style
+      scores = score_images(extractor, pairs, names, None)
       rows.append((contours, f"{label} ({spec}, {style.describe()})", scores["model"]))
     rows.append((contours, "OpenCV dilate-diff", scores["opencv"]))
-  print(f"\n{args.pairs} pairs, seed {args.seed}, {args.size} px, frames {args.frames:g}")
+  print(f"\n{args.pairs} pairs, seed {args.seed}, {args.size} px, frames {args.frames:g}"
+        f"{' (traced)' if args.traced else ''}")
   print(f"{'target':8s} {'method':80s} {'F@2':>6s} {'P':>6s} {'R':>6s} {'PSNR':>6s}")
   for target, method, s in rows:
     print(f"{target:8s} {method:80s} {s['f_score']:6.3f} {s['precision']:6.3f} "

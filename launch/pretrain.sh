@@ -20,7 +20,9 @@
 # a random line style per pair (synthetic --styles, into RUNS/data_stage2_styles) for a
 # model with a style input; FRAMES=1 makes half of stage 2's pairs anime frames and draws
 # contours=all in 40 % of the styled ones (--styles --frames 0.5 --contours 0.4, into
-# RUNS/data_stage2_frames; configs/contours_finetune.py); CONFIG=FILE replaces stage 2's config.  The shipped model's
+# RUNS/data_stage2_frames; configs/contours_finetune.py); FRAMES=traced draws those frames
+# as traced cels (synthetic --traced, into RUNS/data_stage2_traced: an experiment, model
+# card); CONFIG=FILE replaces stage 2's config.  The shipped model's
 # style layers (trained alone: calibrate keeps the calibration they were trained under):
 #   INIT=pretrained STYLES=1 CONFIG=configs/style_finetune.py launch/pretrain.sh runs/style
 # RUNS/shipped/lineart.json records this command (then the calibration it ran) and, in
@@ -58,7 +60,10 @@ if [[ -z $INIT ]]; then
   INIT=$RUNS/stage1
 fi
 DATA2=$RUNS/data_stage2
-if [[ -n $FRAMES ]]; then
+if [[ $FRAMES == traced ]]; then
+  DATA2=$RUNS/data_stage2_traced
+  pairs "$DATA2" 2000 13 --spread 0.35 --styles --frames 0.5 --contours 0.4 --traced
+elif [[ -n $FRAMES ]]; then
   DATA2=$RUNS/data_stage2_frames
   pairs "$DATA2" 2000 13 --spread 0.35 --styles --frames 0.5 --contours 0.4
 elif [[ -n $STYLES ]]; then

@@ -93,3 +93,55 @@ def test_training_styles_draw_contours_all_in_the_asked_share_and_leave_the_rest
       new[0].line_weight, new[0].detail, new[0].tone, new[0].blacks)
   share = np.mean([s.contours == "all" for s in new if not s.is_default])
   assert 0.3 < share < 0.5, share
+
+
+def _stroke_tones(frame: bool, seed: int) -> np.ndarray:
+  """The line art along the middle of one 3-px stroke drawn by a frame's or a
+  drawing's pen across a light fill (wide enough that coverage is not tone)."""
+  rng = np.random.default_rng(seed)
+  pen = synthetic.Pen(rng, traced=frame)
+  canvas = synthetic.Canvas(rng, SIZE, Style())
+  fill = np.array([230.0, 200.0, 170.0])
+  canvas.fill_background(fill)
+  pen.draw(canvas, np.linspace([8.0, 32.0], [56.0, 32.0], 24), fill, width=3.0, kind="even")
+  return canvas.result()[1][32, 16:48].astype(np.float32)
+
+
+def test_a_traced_frames_lines_are_one_tone_along_each_line():
+  """A traced frame's lines are cels' trace: one tone along each line, never
+  pencil grain (a drawing's pencil breaks its line art up)."""
+  frames = [np.ptp(_stroke_tones(True, seed)) for seed in range(40)]
+  drawings = [np.ptp(_stroke_tones(False, seed)) for seed in range(40)]
+  assert max(frames) <= 2, frames
+  assert max(drawings) > 15, drawings  # the grain the frames' pen must not have
+
+
+def test_a_traced_frames_hair_strands_are_drawn_a_drawings_painted():
+  """Between a hair mass's outer strands a traced frame has drawn strands (line art,
+  AniLines' basic mode draws them); a drawing has a colorist's painted streaks
+  (paint: absent from its line art)."""
+  drawn = [0, 0]
+  for seed in range(8):
+    for frame in (False, True):
+      rng = np.random.default_rng(seed)
+      canvas = synthetic.Canvas(rng, SIZE, Style())
+      canvas.traced = frame
+      canvas.fill_background(np.array([240.0, 240.0, 240.0]))
+      synthetic._hair(canvas, synthetic.Pen(np.random.default_rng(100 + seed)), rng, SIZE)
+      drawn[frame] += int((canvas.result()[1] < 128).sum())
+  assert drawn[1] > 1.3 * drawn[0], drawn
+
+
+def test_traced_frames_leave_the_rest_as_it_was():
+  """``traced`` changes the frames only: every drawing, and every frame without
+  it, is the generator's as before; some traced frames differ."""
+  differ = 0
+  for i in range(12):
+    plain = synthetic.make_pair(3, i, SIZE, frames=0.5)
+    traced = synthetic.make_pair(3, i, SIZE, frames=0.5, traced=True)
+    drawing = synthetic.make_pair(3, i, SIZE)
+    if np.array_equal(plain[0], drawing[0]):  # a drawing: unchanged by traced
+      assert all(np.array_equal(a, b) for a, b in zip(plain, traced)), i
+    else:
+      differ += not np.array_equal(plain[0], traced[0])
+  assert differ >= 3

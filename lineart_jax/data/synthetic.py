@@ -119,6 +119,9 @@ class Canvas:
     # Line-art-only marks that no visibility fading applies to (black fills drawn
     # as ink, outlines of black areas left as paint); multiplies ``line``.
     self.solid: np.ndarray | None = None
+    # A traced anime frame (``make_pair``'s ``traced``): its hair strands are
+    # drawn lines, where a drawing's colorist paints streaks.
+    self.traced = False
 
   # -- coverage masks --------------------------------------------------------
   def region(self, pts: np.ndarray) -> np.ndarray:
@@ -382,8 +385,11 @@ def _width_profile(rng, n: int, width: float, kind: str) -> np.ndarray:
 class Pen:
   """How one drawing's lines look: width range, ink tone, medium."""
 
-  def __init__(self, rng):
+  def __init__(self, rng, traced: bool = False):
     self.rng = rng
+    if traced:  # a traced anime frame's lines (``_traced_lines``)
+      self._traced_lines(rng)
+      return
     self.medium = rng.choice(["ink", "ink", "brush", "pencil", "hairline"])
     lo, hi = {"ink": (0.5, 2.2), "brush": (1.5, 12.0), "pencil": (0.5, 1.5),
               "hairline": (0.4, 1.0)}[self.medium]
@@ -395,6 +401,15 @@ class Pen:
                       else rng.uniform(40, 130) if rng.uniform() < 0.4
                       else rng.uniform(0, 60))
     self.colored = rng.uniform() < 0.45  # lines take a darker shade of the fill beside them
+
+  def _traced_lines(self, rng) -> None:
+    """The lines of a traced anime frame: the cels' trace, thin, of one tone along each
+    line (ink's tones: black, or a dark shade of the fill beside them, more
+    often than in drawings), never pencil grain or a wide brush."""
+    self.medium = rng.choice(["ink", "hairline"])
+    self.lo, self.hi = {"ink": (0.6, 2.0), "hairline": (0.4, 1.0)}[self.medium]
+    self.gray = float(rng.uniform(40, 130) if rng.uniform() < 0.4 else rng.uniform(0, 60))
+    self.colored = rng.uniform() < 0.6
 
   def width(self) -> float:
     return float(np.exp(self.rng.uniform(np.log(self.lo), np.log(self.hi))))
@@ -561,8 +576,14 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   streaks = lambda count: [  # curves along the mass, between the strands
       _curve(rng, root + n * rng.uniform(-1, 1) * spread / 2, length * rng.uniform(0.3, 1.0),
              direction + rng.normal(0, 0.2), bend=0.2) for _ in range(count)]
-  if rng.uniform() < 0.7:  # painted streaks between the strands: coloring, not line art;
-    # as wide as a brush line at their root (real hair shading was drawn as lines)
+  streaked = rng.uniform() < 0.7
+  if streaked and canvas.traced:  # an anime frame's strands between the
+    # outer two: drawn, thin, often in a shade of the fill (AniLines' basic mode
+    # and the frame's animators draw them; a colorist paints them, below)
+    for streak in streaks(int(rng.integers(4, 16))):
+      pen.draw(canvas, streak, fill, pen.width() * rng.uniform(0.5, 1.0), "point", detail=True)
+  elif streaked:  # painted streaks between the strands: coloring, not line
+    # art; as wide as a brush line at their root (real hair shading was drawn as lines)
     _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(4, 16))),
                      widths=(1.5, 9.0))
   if rng.uniform() < 0.5:  # shadow bands, as a colorist paints them: wide, soft, dark
@@ -857,7 +878,7 @@ def _frame_overlays(canvas: Canvas, rng, size: int) -> None:
     canvas.overlay("normal", bar, np.full(3, rng.uniform(0, 20)))
 
 
-def _degrade_frame(color: np.ndarray, rng) -> np.ndarray:
+def _degrade_frame(color: np.ndarray, rng, traced: bool = False) -> np.ndarray:
   """A frame's degradations: upscaled from a lower resolution, video compression
   (strong JPEG with chroma subsampling stands in for it), film grain."""
   h, w = color.shape[:2]
@@ -867,6 +888,8 @@ def _degrade_frame(color: np.ndarray, rng) -> np.ndarray:
                        interpolation=cv2.INTER_AREA)
     color = cv2.resize(small, (w, h), interpolation=[cv2.INTER_LINEAR, cv2.INTER_CUBIC][
         int(rng.integers(2))])
+  if traced and rng.uniform() < 0.35:  # a soft frame (camera blur, a soft upscaler)
+    color = cv2.GaussianBlur(color, (0, 0), float(rng.uniform(0.4, 1.0)))
   if rng.uniform() < 0.4:
     grain = rng.normal(0, rng.uniform(1.5, 6), color.shape).astype(np.float32)
     color = np.clip(color + grain, 0, 255).astype(np.uint8)
@@ -934,7 +957,8 @@ def _characters(canvas: Canvas, pen: Pen, rng, size: int, count: int) -> None:
       _shape(canvas, pen, rng, size)
 
 
-def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float, float]:
+def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int, traced: bool = False
+                 ) -> tuple[bool, float, float]:
   """An anime frame's scene (``make_pair``'s ``frames``): a night sky, a CG city,
   flat graphics, a floor or a drawing's background; dark clutter; from no
   character to several, drawn with lines; speed lines; overlays.  Returns how
@@ -957,7 +981,11 @@ def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float,
     _floor(canvas, rng, size)
   else:
     _background(canvas, rng, size)
-  _characters(canvas, pen, rng, size, int(rng.integers(0, 9)))
+  if traced:  # figures in most frames: a screenshot is mostly drawn figures
+    count = int(rng.integers(0, 3) if rng.uniform() < 0.25 else rng.integers(3, 12))
+  else:
+    count = int(rng.integers(0, 9))
+  _characters(canvas, pen, rng, size, count)
   if rng.uniform() < 0.15:
     _speed_lines(canvas, pen, rng, size)
   for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.25 else 0):
@@ -971,7 +999,8 @@ def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float,
 
 
 def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
-              style: Style | None = None, frames: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+              style: Style | None = None, frames: float = 0.0, traced: bool = False
+              ) -> tuple[np.ndarray, np.ndarray]:
   """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index).
 
   ``spread``: the fraction of pairs whose color image has its lines 0.4-1.2 px
@@ -981,13 +1010,17 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
   the color image is the same for every style.  ``frames``: the fraction of
   pairs that are anime frames (``_frame_scene``) rather than drawings; which
   ones is drawn apart (``FRAME_STREAM``), so the drawings are those of
-  ``frames=0``.
+  ``frames=0``.  ``traced``: the frames as traced cels (an experiment of issue
+  41, docs/model_card.md): figures in most of them, drawn with thin lines of one
+  tone (``Pen._traced_lines``) and drawn hair strands, and a soft blur in a third;
+  the other frames and every drawing are those of ``traced=False``.
   """
   rng = np.random.default_rng([seed, index])
   canvas = Canvas(rng, size, style, np.random.default_rng([seed, index, STYLE_STREAM]))
   if frames and np.random.default_rng([seed, index, FRAME_STREAM]).uniform() < frames:
-    color, line = canvas.result(*_frame_scene(canvas, Pen(rng), rng, size))
-    color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng)
+    canvas.traced = traced
+    color, line = canvas.result(*_frame_scene(canvas, Pen(rng, traced), rng, size, traced))
+    color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng, traced)
     return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
   _background(canvas, rng, size)
   pen = Pen(rng)
@@ -1042,24 +1075,25 @@ class SyntheticSource:
 
 
 def _write_one(out: str, seed: int, size: int, spread: float, styles: bool, frames: float,
-               contours: float, i: int) -> None:
+               contours: float, traced: bool, i: int) -> None:
   from lineart_jax.data.imageio import write_png
   color, line = make_pair(seed, i, size, spread,
-                          pair_style(seed, i, contours) if styles else None, frames)
+                          pair_style(seed, i, contours) if styles else None, frames, traced)
   write_png(os.path.join(out, "color", f"{i:06d}.png"), color)
   write_png(os.path.join(out, "line", f"{i:06d}.png"), line)
 
 
 def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0,
                   workers: int = 0, spread: float = 0.0, styles: bool = False,
-                  frames: float = 0.0, contours: float = 0.0) -> None:
+                  frames: float = 0.0, contours: float = 0.0, traced: bool = False) -> None:
   """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``;
   with ``styles``, each line art in its pair's style, listed in ``out/style.tsv``
   (``contours``: the fraction of non-default styles with contours=all);
-  ``frames``: the fraction of anime frames (``make_pair``)."""
+  ``frames``: the fraction of anime frames, ``traced`` their kind (``make_pair``)."""
   from tqdm import tqdm
   from lineart_jax.data.pairs import write_styles
-  write = functools.partial(_write_one, out, seed, size, spread, styles, frames, contours)
+  write = functools.partial(_write_one, out, seed, size, spread, styles, frames, contours,
+                            traced)
   indices = range(start, start + count)
   if styles:
     write_styles(out, {f"{i:06d}": pair_style(seed, i, contours) for i in indices})
@@ -1093,14 +1127,19 @@ def main(argv=None):
   p.add_argument("--frames", type=float, default=0.0,
                  help="fraction of pairs that are anime frames (night and CG scenes, flat "
                  "graphics, dark clutter, glows, letterbox bars, video degradations)")
+  p.add_argument("--traced", action="store_true",
+                 help="with --frames: traced frames (figures in most, thin one-tone lines, "
+                 "drawn hair strands, soft frames; an experiment, not the shipped model's)")
   args = p.parse_args(argv)
   for name in ("spread", "contours", "frames"):
     if not 0.0 <= getattr(args, name) <= 1.0:
       p.error(f"--{name} must be a fraction in [0, 1], not {getattr(args, name)}")
   if args.contours and not args.styles:
     p.error("--contours draws styles: add --styles")
+  if args.traced and not args.frames:
+    p.error("--traced is a kind of frame: add --frames")
   write_dataset(args.out, args.count, args.seed, args.size, args.start, args.workers,
-                args.spread, args.styles, args.frames, args.contours)
+                args.spread, args.styles, args.frames, args.contours, args.traced)
   print(f"wrote {args.count} pairs to {args.out}/color and {args.out}/line")
 
 
