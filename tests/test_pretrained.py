@@ -20,7 +20,8 @@ from subprocess_env import REPO, cpu_env
 def test_shipped_weights_load_with_the_model_tree():
   assert pretrained.available(), "lineart_jax/pretrained/lineart.{msgpack,json} are missing"
   model_cfg, variables, info = pretrained.load()
-  assert info["command"] and info["step"] > 0
+  steps = info["step"] if isinstance(info["step"], list) else [info["step"]]  # a soup: a list
+  assert info["command"] and steps and all(step > 0 for step in steps)
   want = jax.eval_shape(lambda: init_variables(from_config(model_cfg), 0))
   shapes = lambda t: jax.tree.map(lambda a: (tuple(a.shape), str(a.dtype)), t)
   assert shapes(variables) == shapes(dict(want))
