@@ -45,6 +45,8 @@ def main(argv=None) -> None:
                  help="the frames as traced cels (synthetic --traced)")
   args = p.parse_args(argv)
   names = [f"{i:06d}" for i in range(args.pairs)]
+  models = {"model": args.checkpoint, "baseline": args.baseline}
+  extractors = {label: NetworkExtractor.from_weights(spec) for label, spec in models.items()}
   rows = []
   for contours in ("drawn", "all"):
     target_style = Style(contours=contours, tone=args.tone)
@@ -53,14 +55,14 @@ def main(argv=None) -> None:
       color, line = make_pair(args.seed, i, args.size, style=target_style, frames=args.frames,
                               traced=args.traced)
       pairs.append({"color": color, "line": line})
-    for label, spec in (("model", args.checkpoint), ("baseline", args.baseline)):
-      try:  # the baseline in the target's style where it has the contours entry
-        extractor = NetworkExtractor.from_weights(spec, style=target_style)
-      except ValueError:
-        extractor = NetworkExtractor.from_weights(spec, style=Style(tone=args.tone))
-      style = extractor.style
+    for label, extractor in extractors.items():
+      # the target's style; the baseline's default where it lacks the contours entry
+      fits = label == "model" or extractor.style_dims >= target_style.dims_needed
+      extractor.style = target_style if fits else Style(tone=args.tone)
+      extractor.check_style(extractor.style)
       scores = score_images(extractor, pairs, names, None)
-      rows.append((contours, f"{label} ({spec}, {style.describe()})", scores["model"]))
+      rows.append((contours, f"{label} ({models[label]}, {extractor.style.describe()})",
+                   scores["model"]))
     rows.append((contours, "OpenCV dilate-diff", scores["opencv"]))
   print(f"\n{args.pairs} pairs, seed {args.seed}, {args.size} px, frames {args.frames:g}"
         f"{' (traced)' if args.traced else ''}")

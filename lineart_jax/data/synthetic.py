@@ -382,6 +382,12 @@ def _width_profile(rng, n: int, width: float, kind: str) -> np.ndarray:
   return width * wobble
 
 
+def _ink_gray(rng) -> float:
+  """An ink line's tone in its line art: light ink (sketches inked lightly,
+  tinted ink read as gray) 40 % of the time, else black ink."""
+  return rng.uniform(40, 130) if rng.uniform() < 0.4 else rng.uniform(0, 60)
+
+
 class Pen:
   """How one drawing's lines look: width range, ink tone, medium."""
 
@@ -398,8 +404,7 @@ class Pen:
     # ink read as gray) or pencil; the color image's lines follow it.
     self.gray = float(rng.uniform(90, 170) if self.medium == "pencil"
                       else rng.uniform(0, 40) if self.medium == "brush"
-                      else rng.uniform(40, 130) if rng.uniform() < 0.4
-                      else rng.uniform(0, 60))
+                      else _ink_gray(rng))
     self.colored = rng.uniform() < 0.45  # lines take a darker shade of the fill beside them
 
   def _traced_lines(self, rng) -> None:
@@ -408,7 +413,7 @@ class Pen:
     often than in drawings), never pencil grain or a wide brush."""
     self.medium = rng.choice(["ink", "hairline"])
     self.lo, self.hi = {"ink": (0.6, 2.0), "hairline": (0.4, 1.0)}[self.medium]
-    self.gray = float(rng.uniform(40, 130) if rng.uniform() < 0.4 else rng.uniform(0, 60))
+    self.gray = float(_ink_gray(rng))
     self.colored = rng.uniform() < 0.6
 
   def width(self) -> float:
@@ -576,16 +581,15 @@ def _hair(canvas: Canvas, pen: Pen, rng, size: int) -> None:
   streaks = lambda count: [  # curves along the mass, between the strands
       _curve(rng, root + n * rng.uniform(-1, 1) * spread / 2, length * rng.uniform(0.3, 1.0),
              direction + rng.normal(0, 0.2), bend=0.2) for _ in range(count)]
-  streaked = rng.uniform() < 0.7
-  if streaked and canvas.traced:  # an anime frame's strands between the
-    # outer two: drawn, thin, often in a shade of the fill (AniLines' basic mode
-    # and the frame's animators draw them; a colorist paints them, below)
-    for streak in streaks(int(rng.integers(4, 16))):
-      pen.draw(canvas, streak, fill, pen.width() * rng.uniform(0.5, 1.0), "point", detail=True)
-  elif streaked:  # painted streaks between the strands: coloring, not line
-    # art; as wide as a brush line at their root (real hair shading was drawn as lines)
-    _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(4, 16))),
-                     widths=(1.5, 9.0))
+  if rng.uniform() < 0.7:  # streaks between the strands
+    curves = streaks(int(rng.integers(4, 16)))
+    if canvas.traced:  # a traced frame's: drawn, thin, often in a shade of the fill
+      # (the frame's animators and AniLines' basic mode draw them)
+      for curve in curves:
+        pen.draw(canvas, curve, fill, pen.width() * rng.uniform(0.5, 1.0), "point", detail=True)
+    else:  # a colorist's: painted, coloring, not line art; as wide as a brush line
+      # at their root (real hair shading was drawn as lines)
+      _painted_strokes(canvas, rng, alpha, fill, curves, widths=(1.5, 9.0))
   if rng.uniform() < 0.5:  # shadow bands, as a colorist paints them: wide, soft, dark
     _painted_strokes(canvas, rng, alpha, fill, streaks(int(rng.integers(3, 12))),
                      widths=(2.5, 12.0), kind="taper", blur=(0.8, 2.5), darken=(0.25, 0.6))
@@ -957,8 +961,7 @@ def _characters(canvas: Canvas, pen: Pen, rng, size: int, count: int) -> None:
       _shape(canvas, pen, rng, size)
 
 
-def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int, traced: bool = False
-                 ) -> tuple[bool, float, float]:
+def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float, float]:
   """An anime frame's scene (``make_pair``'s ``frames``): a night sky, a CG city,
   flat graphics, a floor or a drawing's background; dark clutter; from no
   character to several, drawn with lines; speed lines; overlays.  Returns how
@@ -981,7 +984,7 @@ def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int, traced: bool = False
     _floor(canvas, rng, size)
   else:
     _background(canvas, rng, size)
-  if traced:  # figures in most frames: a screenshot is mostly drawn figures
+  if canvas.traced:  # figures in most frames: a screenshot is mostly drawn figures
     count = int(rng.integers(0, 3) if rng.uniform() < 0.25 else rng.integers(3, 12))
   else:
     count = int(rng.integers(0, 9))
@@ -1019,7 +1022,7 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
   canvas = Canvas(rng, size, style, np.random.default_rng([seed, index, STYLE_STREAM]))
   if frames and np.random.default_rng([seed, index, FRAME_STREAM]).uniform() < frames:
     canvas.traced = traced
-    color, line = canvas.result(*_frame_scene(canvas, Pen(rng, traced), rng, size, traced))
+    color, line = canvas.result(*_frame_scene(canvas, Pen(rng, traced), rng, size))
     color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng, traced)
     return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
   _background(canvas, rng, size)
