@@ -21,8 +21,9 @@
 # model with a style input; FRAMES=1 makes half of stage 2's pairs anime frames and draws
 # contours=all in 40 % of the styled ones (--styles --frames 0.5 --contours 0.4, into
 # RUNS/data_stage2_frames; configs/contours_finetune.py); FRAMES=traced draws those frames
-# as traced cels (synthetic --traced, into RUNS/data_stage2_traced: an experiment, model
-# card); CONFIG=FILE replaces stage 2's config.  The shipped model's
+# as traced cels (synthetic --traced, into RUNS/data_stage2_traced), FRAMES=light as traced
+# cels with 60 % of their colored lines in a light shade of the fill (--light-traces 0.6,
+# seed 17, into RUNS/data_stage2_light; model card); CONFIG=FILE replaces stage 2's config.  The shipped model's
 # style layers (trained alone: calibrate keeps the calibration they were trained under):
 #   INIT=pretrained STYLES=1 CONFIG=configs/style_finetune.py launch/pretrain.sh runs/style
 # RUNS/shipped/lineart.json records this command (then the calibration it ran) and, in
@@ -63,6 +64,10 @@ DATA2=$RUNS/data_stage2
 if [[ $FRAMES == traced ]]; then
   DATA2=$RUNS/data_stage2_traced
   pairs "$DATA2" 2000 13 --spread 0.35 --styles --frames 0.5 --contours 0.4 --traced
+elif [[ $FRAMES == light ]]; then
+  DATA2=$RUNS/data_stage2_light
+  pairs "$DATA2" 2000 17 --spread 0.35 --styles --frames 0.5 --contours 0.4 --traced \
+    --light-traces 0.6
 elif [[ -n $FRAMES ]]; then
   DATA2=$RUNS/data_stage2_frames
   pairs "$DATA2" 2000 13 --spread 0.35 --styles --frames 0.5 --contours 0.4

@@ -145,3 +145,37 @@ def test_traced_frames_leave_the_rest_as_it_was():
     else:
       differ += not np.array_equal(plain[0], traced[0])
   assert differ >= 3
+
+
+def _trace(light: float, seed: int) -> tuple[float, np.ndarray]:
+  """A traced frame's 3-px stroke across a flat fill: the luminance of its color
+  along the middle, x the fill's, and its line art there."""
+  rng = np.random.default_rng(seed)
+  pen = synthetic.Pen(rng, traced=True, light_traces=light)
+  canvas = synthetic.Canvas(rng, SIZE, Style())
+  fill = np.array([230.0, 200.0, 170.0])
+  canvas.fill_background(fill)
+  pen.draw(canvas, np.linspace([8.0, 32.0], [56.0, 32.0], 24), fill, width=3.0, kind="even")
+  color, line = canvas.result()
+  weights = np.array([0.299, 0.587, 0.114])
+  ratio = float((color[32, 20:44].astype(np.float64) @ weights).mean() / (fill @ weights))
+  return ratio, line[32, 20:44].astype(np.float32)
+
+
+def test_light_traces_shade_a_frames_lines_lighter_and_leave_them_lines():
+  """``light_traces``: a traced frame's colored line may be a light shade of the
+  fill (real frames' often are), yet its line art is the same drawn line, of the
+  same tone; at 0 the generator is as before."""
+  lighter = 0
+  for seed in range(40):
+    (dark, dark_line), (light, light_line) = _trace(0.0, seed), _trace(1.0, seed)
+    assert np.abs(dark_line - light_line).max() <= 2, seed  # the same line, same tone
+    assert light_line.mean() < 250, seed  # a line, not paper
+    if light != dark:  # a colored line: now a light shade of the fill
+      lighter += 1
+      assert synthetic.LIGHT_TRACE_SHADE[0] - 0.05 < light < synthetic.LIGHT_TRACE_SHADE[1] + 0.05
+      assert dark < 0.65, (seed, dark)
+  assert lighter >= 10, lighter
+  plain = synthetic.make_pair(3, 1, SIZE, frames=1.0, traced=True)
+  assert all(np.array_equal(a, b) for a, b in zip(
+      plain, synthetic.make_pair(3, 1, SIZE, frames=1.0, traced=True, light_traces=0.0)))

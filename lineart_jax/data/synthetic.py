@@ -60,6 +60,7 @@ SMALL_MARK = 0.06  # a shape smaller than this radius (of the image side) is a d
 LARGE_PAINT = 0.1  # black paint is at least this radius (of the image side); smaller is ink
 VISIBLE = (3.0, 12.0)  # luma levels: a line changing the color image less is faded, more kept
 COLORED_WIDEST = 3.0  # px: lines in a darker shade of the fill are at most this wide
+LIGHT_TRACE_SHADE = (0.5, 0.85)  # a light trace line's luminance, x the fill's (light_traces)
 WIDEST_BRUSH = 12.0  # px: Pen's widest line
 OUTLINE_WIDTH = 1.5  # px: the outline of a black spot that style blacks=paint leaves
 CONTOUR_DE = (6.0, 14.0)  # CIELAB distance across a flat boundary: no contour below, full above
@@ -391,8 +392,10 @@ def _ink_gray(rng) -> float:
 class Pen:
   """How one drawing's lines look: width range, ink tone, medium."""
 
-  def __init__(self, rng, traced: bool = False):
+  def __init__(self, rng, traced: bool = False, light_traces: float = 0.0):
     self.rng = rng
+    # The share of the colored lines drawn in a light shade of the fill (traced frames).
+    self.light_traces = light_traces if traced else 0.0
     if traced:  # a traced anime frame's lines (``_traced_lines``)
       self._traced_lines(rng)
       return
@@ -435,7 +438,13 @@ class Pen:
     # colorist's shading (hair, folds), paint; wide lines of the line art are ink.
     # A colored line is as dark as its tone.
     if fill is not None and self.colored and width <= COLORED_WIDEST and rng.uniform() < 0.8:
-      shade = np.clip(0.2 + 0.6 * gray / 255.0 + rng.normal(0, 0.08), 0.15, 0.9)
+      if self.light_traces and rng.uniform() < self.light_traces:
+        # An anime frame's trace in a light shade of the fill (the dev frames' lines
+        # are 0.55-0.85 of the fill's luminance where their recall is lowest): a
+        # drawn line all the same, in its ink's tone in the line art.
+        shade = rng.uniform(LIGHT_TRACE_SHADE[0], LIGHT_TRACE_SHADE[1])
+      else:
+        shade = np.clip(0.2 + 0.6 * gray / 255.0 + rng.normal(0, 0.08), 0.15, 0.9)
       rgb = np.clip(np.asarray(fill) * shade, 0, 255)
     elif fill is not None and rng.uniform() < 0.03:  # a line almost the fill's color
       rgb = np.clip(np.asarray(fill) * rng.uniform(0.8, 0.92), 0, 255)
@@ -1002,8 +1011,8 @@ def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float,
 
 
 def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
-              style: Style | None = None, frames: float = 0.0, traced: bool = False
-              ) -> tuple[np.ndarray, np.ndarray]:
+              style: Style | None = None, frames: float = 0.0, traced: bool = False,
+              light_traces: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
   """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index).
 
   ``spread``: the fraction of pairs whose color image has its lines 0.4-1.2 px
@@ -1017,12 +1026,16 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
   41, docs/model_card.md): figures in most of them, drawn with thin lines of one
   tone (``Pen._traced_lines``) and drawn hair strands, and a soft blur in a third;
   the other frames and every drawing are those of ``traced=False``.
+  ``light_traces``: with ``traced``, the share of the frames' colored lines drawn
+  in a light shade of the fill (``LIGHT_TRACE_SHADE``, as real anime frames draw
+  many; ``traced`` alone draws them 0.15-0.6 of it), still drawn lines in the line
+  art; 0 leaves every pair as it was.
   """
   rng = np.random.default_rng([seed, index])
   canvas = Canvas(rng, size, style, np.random.default_rng([seed, index, STYLE_STREAM]))
   if frames and np.random.default_rng([seed, index, FRAME_STREAM]).uniform() < frames:
     canvas.traced = traced
-    color, line = canvas.result(*_frame_scene(canvas, Pen(rng, traced), rng, size))
+    color, line = canvas.result(*_frame_scene(canvas, Pen(rng, traced, light_traces), rng, size))
     color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng, traced)
     return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
   _background(canvas, rng, size)
@@ -1078,25 +1091,28 @@ class SyntheticSource:
 
 
 def _write_one(out: str, seed: int, size: int, spread: float, styles: bool, frames: float,
-               contours: float, traced: bool, i: int) -> None:
+               contours: float, traced: bool, light_traces: float, i: int) -> None:
   from lineart_jax.data.imageio import write_png
   color, line = make_pair(seed, i, size, spread,
-                          pair_style(seed, i, contours) if styles else None, frames, traced)
+                          pair_style(seed, i, contours) if styles else None, frames, traced,
+                          light_traces)
   write_png(os.path.join(out, "color", f"{i:06d}.png"), color)
   write_png(os.path.join(out, "line", f"{i:06d}.png"), line)
 
 
 def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0,
                   workers: int = 0, spread: float = 0.0, styles: bool = False,
-                  frames: float = 0.0, contours: float = 0.0, traced: bool = False) -> None:
+                  frames: float = 0.0, contours: float = 0.0, traced: bool = False,
+                  light_traces: float = 0.0) -> None:
   """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``;
   with ``styles``, each line art in its pair's style, listed in ``out/style.tsv``
   (``contours``: the fraction of non-default styles with contours=all);
-  ``frames``: the fraction of anime frames, ``traced`` their kind (``make_pair``)."""
+  ``frames``: the fraction of anime frames, ``traced`` and ``light_traces`` their
+  kind (``make_pair``)."""
   from tqdm import tqdm
   from lineart_jax.data.pairs import write_styles
   write = functools.partial(_write_one, out, seed, size, spread, styles, frames, contours,
-                            traced)
+                            traced, light_traces)
   indices = range(start, start + count)
   if styles:
     write_styles(out, {f"{i:06d}": pair_style(seed, i, contours) for i in indices})
@@ -1132,17 +1148,24 @@ def main(argv=None):
                  "graphics, dark clutter, glows, letterbox bars, video degradations)")
   p.add_argument("--traced", action="store_true",
                  help="with --frames: traced frames (figures in most, thin one-tone lines, "
-                 "drawn hair strands, soft frames; an experiment, not the shipped model's)")
+                 "drawn hair strands, soft frames)")
+  p.add_argument("--light-traces", type=float, default=0.0,
+                 help="with --traced: the fraction of the frames' colored lines drawn in a "
+                 "light shade of the fill (0.5-0.85 of its luminance), as real frames draw many")
   args = p.parse_args(argv)
-  for name in ("spread", "contours", "frames"):
+  for name in ("spread", "contours", "frames", "light_traces"):
     if not 0.0 <= getattr(args, name) <= 1.0:
-      p.error(f"--{name} must be a fraction in [0, 1], not {getattr(args, name)}")
+      p.error(f"--{name.replace('_', '-')} must be a fraction in [0, 1], "
+              f"not {getattr(args, name)}")
   if args.contours and not args.styles:
     p.error("--contours draws styles: add --styles")
   if args.traced and not args.frames:
     p.error("--traced is a kind of frame: add --frames")
+  if args.light_traces and not args.traced:
+    p.error("--light-traces shades traced frames' lines: add --traced")
   write_dataset(args.out, args.count, args.seed, args.size, args.start, args.workers,
-                args.spread, args.styles, args.frames, args.contours, args.traced)
+                args.spread, args.styles, args.frames, args.contours, args.traced,
+                args.light_traces)
   print(f"wrote {args.count} pairs to {args.out}/color and {args.out}/line")
 
 
