@@ -36,7 +36,7 @@ INIT=${INIT:-}
 STYLES=${STYLES:-}
 FRAMES=${FRAMES:-}
 CONFIG=${CONFIG:-configs/pretrained_finetune.py}
-command="launch/pretrain.sh $RUNS $*"
+command="launch/pretrain.sh $RUNS${*:+ $*}"
 [[ $CONFIG != configs/pretrained_finetune.py ]] && command="CONFIG=$CONFIG $command"
 [[ -n $STYLES ]] && command="STYLES=$STYLES $command"
 [[ -n $FRAMES ]] && command="FRAMES=$FRAMES $command"

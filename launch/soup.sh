@@ -18,7 +18,7 @@ if [[ $# -lt 1 || $1 == --* ]]; then
 fi
 RUNS=$1
 shift
-command="launch/soup.sh $RUNS $*"
+command="launch/soup.sh $RUNS${*:+ $*}"
 [[ -n ${CONFIG:-} ]] && command="CONFIG=$CONFIG $command"
 [[ -n ${FRAMES:-} ]] && command="FRAMES=$FRAMES $command"
 [[ -n ${INIT:-} ]] && command="INIT=$INIT $command"
