@@ -1,4 +1,4 @@
-"""The shipped network: the contours stage once more, on traced anime frames, gently.
+"""The shipped network's last two stages: the contours stage again, gently, on traced frames.
 
 Issue 41.  On the dev frames the contours model drew the lines it was unsure of
 (thin, soft, in a shade of the fill, hair strands that the drawings' generator
@@ -14,6 +14,13 @@ average of two seeds of it (a soup: the seeds alone spread 18.16-19.38 dB on the
 emotes, the soup 18.85), calibrated.  From this tree, in one command:
 
   INIT=pretrained FRAMES=traced CONFIG=configs/traced_finetune.py launch/soup.sh runs/traced
+
+The stage shipped after it is this config once more, from that soup, on pairs
+whose traced frames draw 60 % of their colored lines in a light shade of the
+fill (``synthetic --light-traces 0.6``, seed 17; ``launch/pretrain.sh`` points
+``data.root`` at them), two seeds averaged and calibrated:
+
+  INIT=pretrained FRAMES=light CONFIG=configs/traced_finetune.py launch/soup.sh runs/light
 """
 
 from lineart_jax.config_files import sibling

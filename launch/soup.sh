@@ -8,8 +8,9 @@
 # then writes the average of their stage 2 (python -m lineart_jax.pretrained) and
 # calibrates it as pretrain.sh does: RUNS/shipped/lineart.{msgpack,json} (copy it
 # into lineart_jax/pretrained/ to ship it).  Reruns resume, as pretrain.sh's do.
-# The shipped model's last stage (docs/model_card.md):
+# The shipped model's last two stages (docs/model_card.md), in this order:
 #   INIT=pretrained FRAMES=traced CONFIG=configs/traced_finetune.py launch/soup.sh runs/traced
+#   INIT=pretrained FRAMES=light CONFIG=configs/traced_finetune.py launch/soup.sh runs/light
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 || $1 == --* ]]; then
