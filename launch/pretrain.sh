@@ -23,8 +23,9 @@
 # RUNS/data_stage2_frames; configs/contours_finetune.py); FRAMES=traced draws those frames
 # as traced cels (synthetic --traced, into RUNS/data_stage2_traced), FRAMES=light as traced
 # cels with 60 % of their colored lines in a light shade of the fill (--light-traces 0.6,
-# seed 17, into RUNS/data_stage2_light; model card); CONFIG=FILE replaces stage 2's config.  The shipped model's
-# style layers (trained alone: calibrate keeps the calibration they were trained under):
+# seed 17, into RUNS/data_stage2_light; model card); CONFIG=FILE replaces stage 2's
+# config.  The shipped model's style layers (trained alone: calibrate keeps the
+# calibration they were trained under):
 #   INIT=pretrained STYLES=1 CONFIG=configs/style_finetune.py launch/pretrain.sh runs/style
 # RUNS/shipped/lineart.json records this command (then the calibration it ran) and, in
 # its notes, the commit.

@@ -440,7 +440,7 @@ class Pen:
     if fill is not None and self.colored and width <= COLORED_WIDEST and rng.uniform() < 0.8:
       if self.light_traces and rng.uniform() < self.light_traces:
         # An anime frame's trace in a light shade of the fill (the dev frames' lines
-        # are 0.55-0.85 of the fill's luminance where their recall is lowest): a
+        # are 0.54-0.85 of the fill's luminance where their recall is lowest): a
         # drawn line all the same, in its ink's tone in the line art.
         shade = rng.uniform(LIGHT_TRACE_SHADE[0], LIGHT_TRACE_SHADE[1])
       else:
