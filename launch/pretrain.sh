@@ -62,16 +62,16 @@ if [[ -z $INIT ]]; then
   INIT=$RUNS/stage1
 fi
 DATA2=$RUNS/data_stage2
+frames=(--spread 0.35 --styles --frames 0.5 --contours 0.4)  # every FRAMES kind's pairs
 if [[ $FRAMES == traced ]]; then
   DATA2=$RUNS/data_stage2_traced
-  pairs "$DATA2" 2000 13 --spread 0.35 --styles --frames 0.5 --contours 0.4 --traced
+  pairs "$DATA2" 2000 13 "${frames[@]}" --traced
 elif [[ $FRAMES == light ]]; then
   DATA2=$RUNS/data_stage2_light
-  pairs "$DATA2" 2000 17 --spread 0.35 --styles --frames 0.5 --contours 0.4 --traced \
-    --light-traces 0.6
+  pairs "$DATA2" 2000 17 "${frames[@]}" --traced --light-traces 0.6
 elif [[ -n $FRAMES ]]; then
   DATA2=$RUNS/data_stage2_frames
-  pairs "$DATA2" 2000 13 --spread 0.35 --styles --frames 0.5 --contours 0.4
+  pairs "$DATA2" 2000 13 "${frames[@]}"
 elif [[ -n $STYLES ]]; then
   DATA2=$RUNS/data_stage2_styles
   pairs "$DATA2" 2000 7 --spread 0.35 --styles

@@ -95,16 +95,25 @@ def test_training_styles_draw_contours_all_in_the_asked_share_and_leave_the_rest
   assert 0.3 < share < 0.5, share
 
 
-def _stroke_tones(frame: bool, seed: int) -> np.ndarray:
-  """The line art along the middle of one 3-px stroke drawn by a frame's or a
-  drawing's pen across a light fill (wide enough that coverage is not tone)."""
+STROKE_FILL = np.array([230.0, 200.0, 170.0])
+
+
+def _stroke(frame: bool, seed: int, light_traces: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+  """(color, line) of one 3-px stroke along row 32, drawn by a frame's or a
+  drawing's pen across the light fill ``STROKE_FILL`` (wide enough that coverage
+  is not tone)."""
   rng = np.random.default_rng(seed)
-  pen = synthetic.Pen(rng, traced=frame)
+  pen = synthetic.Pen(rng, traced=frame, light_traces=light_traces)
   canvas = synthetic.Canvas(rng, SIZE, Style())
-  fill = np.array([230.0, 200.0, 170.0])
-  canvas.fill_background(fill)
-  pen.draw(canvas, np.linspace([8.0, 32.0], [56.0, 32.0], 24), fill, width=3.0, kind="even")
-  return canvas.result()[1][32, 16:48].astype(np.float32)
+  canvas.fill_background(STROKE_FILL)
+  pen.draw(canvas, np.linspace([8.0, 32.0], [56.0, 32.0], 24), STROKE_FILL, width=3.0,
+           kind="even")
+  return canvas.result()
+
+
+def _stroke_tones(frame: bool, seed: int) -> np.ndarray:
+  """The line art along the middle of ``_stroke``."""
+  return _stroke(frame, seed)[1][32, 16:48].astype(np.float32)
 
 
 def test_a_traced_frames_lines_are_one_tone_along_each_line():
@@ -148,24 +157,18 @@ def test_traced_frames_leave_the_rest_as_it_was():
 
 
 def _trace(light: float, seed: int) -> tuple[float, np.ndarray]:
-  """A traced frame's 3-px stroke across a flat fill: the luminance of its color
-  along the middle, x the fill's, and its line art there."""
-  rng = np.random.default_rng(seed)
-  pen = synthetic.Pen(rng, traced=True, light_traces=light)
-  canvas = synthetic.Canvas(rng, SIZE, Style())
-  fill = np.array([230.0, 200.0, 170.0])
-  canvas.fill_background(fill)
-  pen.draw(canvas, np.linspace([8.0, 32.0], [56.0, 32.0], 24), fill, width=3.0, kind="even")
-  color, line = canvas.result()
+  """A traced frame's ``_stroke``: the luminance of its color along the middle,
+  x the fill's, and its line art there."""
+  color, line = _stroke(True, seed, light)
   weights = np.array([0.299, 0.587, 0.114])
-  ratio = float((color[32, 20:44].astype(np.float64) @ weights).mean() / (fill @ weights))
+  ratio = float((color[32, 20:44].astype(np.float64) @ weights).mean() / (STROKE_FILL @ weights))
   return ratio, line[32, 20:44].astype(np.float32)
 
 
 def test_light_traces_shade_a_frames_lines_lighter_and_leave_them_lines():
   """``light_traces``: a traced frame's colored line may be a light shade of the
   fill (real frames' often are), yet its line art is the same drawn line, of the
-  same tone; at 0 the generator is as before."""
+  same tone; drawings and untraced frames ignore it."""
   lighter = 0
   for seed in range(40):
     (dark, dark_line), (light, light_line) = _trace(0.0, seed), _trace(1.0, seed)
@@ -176,6 +179,7 @@ def test_light_traces_shade_a_frames_lines_lighter_and_leave_them_lines():
       assert synthetic.LIGHT_TRACE_SHADE[0] - 0.05 < light < synthetic.LIGHT_TRACE_SHADE[1] + 0.05
       assert dark < 0.65, (seed, dark)
   assert lighter >= 10, lighter
-  plain = synthetic.make_pair(3, 1, SIZE, frames=1.0, traced=True)
-  assert all(np.array_equal(a, b) for a, b in zip(
-      plain, synthetic.make_pair(3, 1, SIZE, frames=1.0, traced=True, light_traces=0.0)))
+  for i in range(6):  # drawings and untraced frames: as without it
+    plain = synthetic.make_pair(3, i, SIZE, frames=0.5)
+    assert all(np.array_equal(a, b) for a, b in zip(
+        plain, synthetic.make_pair(3, i, SIZE, frames=0.5, light_traces=1.0))), i

@@ -442,7 +442,7 @@ class Pen:
         # An anime frame's trace in a light shade of the fill (the dev frames' lines
         # are 0.54-0.85 of the fill's luminance where their recall is lowest): a
         # drawn line all the same, in its ink's tone in the line art.
-        shade = rng.uniform(LIGHT_TRACE_SHADE[0], LIGHT_TRACE_SHADE[1])
+        shade = rng.uniform(*LIGHT_TRACE_SHADE)
       else:
         shade = np.clip(0.2 + 0.6 * gray / 255.0 + rng.normal(0, 0.08), 0.15, 0.9)
       rgb = np.clip(np.asarray(fill) * shade, 0, 255)
