@@ -23,7 +23,9 @@
 # RUNS/data_stage2_frames; configs/contours_finetune.py); FRAMES=traced draws those frames
 # as traced cels (synthetic --traced, into RUNS/data_stage2_traced), FRAMES=light as traced
 # cels with 60 % of their colored lines in a light shade of the fill (--light-traces 0.6,
-# seed 17, into RUNS/data_stage2_light; model card); CONFIG=FILE replaces stage 2's
+# seed 17, into RUNS/data_stage2_light; model card), FRAMES=bright as those with half of
+# their thin lines brighter than a dark fill (rim lights: --bright-traces 0.5, seed 17,
+# into RUNS/data_stage2_bright); CONFIG=FILE replaces stage 2's
 # config.  The shipped model's style layers (trained alone: calibrate keeps the
 # calibration they were trained under):
 #   INIT=pretrained STYLES=1 CONFIG=configs/style_finetune.py launch/pretrain.sh runs/style
@@ -69,6 +71,9 @@ if [[ $FRAMES == traced ]]; then
 elif [[ $FRAMES == light ]]; then
   DATA2=$RUNS/data_stage2_light
   pairs "$DATA2" 2000 17 "${frames[@]}" --traced --light-traces 0.6
+elif [[ $FRAMES == bright ]]; then
+  DATA2=$RUNS/data_stage2_bright
+  pairs "$DATA2" 2000 17 "${frames[@]}" --traced --light-traces 0.6 --bright-traces 0.5
 elif [[ -n $FRAMES ]]; then
   DATA2=$RUNS/data_stage2_frames
   pairs "$DATA2" 2000 13 "${frames[@]}"

@@ -98,15 +98,17 @@ def test_training_styles_draw_contours_all_in_the_asked_share_and_leave_the_rest
 STROKE_FILL = np.array([230.0, 200.0, 170.0])
 
 
-def _stroke(frame: bool, seed: int, light_traces: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def _stroke(frame: bool, seed: int, fill: np.ndarray = STROKE_FILL,
+            **shares: float) -> tuple[np.ndarray, np.ndarray]:
   """(color, line) of one 3-px stroke along row 32, drawn by a frame's or a
-  drawing's pen across the light fill ``STROKE_FILL`` (wide enough that coverage
-  is not tone)."""
+  drawing's pen (``shares``: its ``light_traces`` and ``bright_traces``) across
+  ``fill`` (the light ``STROKE_FILL`` by default; wide enough that coverage is not
+  tone)."""
   rng = np.random.default_rng(seed)
-  pen = synthetic.Pen(rng, traced=frame, light_traces=light_traces)
+  pen = synthetic.Pen(rng, traced=frame, **shares)
   canvas = synthetic.Canvas(rng, SIZE, Style())
-  canvas.fill_background(STROKE_FILL)
-  pen.draw(canvas, np.linspace([8.0, 32.0], [56.0, 32.0], 24), STROKE_FILL, width=3.0,
+  canvas.fill_background(fill)
+  pen.draw(canvas, np.linspace([8.0, 32.0], [56.0, 32.0], 24), fill, width=3.0,
            kind="even")
   return canvas.result()
 
@@ -156,13 +158,13 @@ def test_traced_frames_leave_the_rest_as_it_was():
   assert differ >= 3
 
 
-def _trace(light: float, seed: int) -> tuple[float, np.ndarray]:
+def _trace(seed: int, fill: np.ndarray = STROKE_FILL, **shares: float
+           ) -> tuple[float, np.ndarray]:
   """A traced frame's ``_stroke``: the luminance of its color along the middle,
   x the fill's, and its line art there."""
-  color, line = _stroke(True, seed, light)
-  weights = np.array([0.299, 0.587, 0.114])
-  ratio = float((color[32, 20:44].astype(np.float64) @ weights).mean() / (STROKE_FILL @ weights))
-  return ratio, line[32, 20:44].astype(np.float32)
+  color, line = _stroke(True, seed, fill, **shares)
+  luma = color[32, 20:44].astype(np.float64) @ synthetic.LUMA
+  return float(luma.mean() / (fill @ synthetic.LUMA)), line[32, 20:44].astype(np.float32)
 
 
 def test_light_traces_shade_a_frames_lines_lighter_and_leave_them_lines():
@@ -171,7 +173,7 @@ def test_light_traces_shade_a_frames_lines_lighter_and_leave_them_lines():
   same tone; drawings and untraced frames ignore it."""
   lighter = 0
   for seed in range(40):
-    (dark, dark_line), (light, light_line) = _trace(0.0, seed), _trace(1.0, seed)
+    (dark, dark_line), (light, light_line) = _trace(seed), _trace(seed, light_traces=1.0)
     assert np.abs(dark_line - light_line).max() <= 2, seed  # the same line, same tone
     assert light_line.mean() < 250, seed  # a line, not paper
     if light != dark:  # a colored line: now a light shade of the fill
@@ -183,3 +185,30 @@ def test_light_traces_shade_a_frames_lines_lighter_and_leave_them_lines():
     plain = synthetic.make_pair(3, i, SIZE, frames=0.5)
     assert all(np.array_equal(a, b) for a, b in zip(
         plain, synthetic.make_pair(3, i, SIZE, frames=0.5, light_traces=1.0))), i
+
+
+DARK_FILL = np.array([70.0, 55.0, 90.0])
+
+
+def test_bright_traces_draw_a_frames_lines_brighter_than_a_dark_fill_and_leave_them_lines():
+  """``bright_traces``: a traced frame's thin line may be brighter than a dark fill
+  (a rim light), yet its line art is the same drawn line, of the same tone; on a
+  fill too light for that to show, the line stays darker than it; drawings and
+  untraced frames ignore it."""
+  brighter = 0
+  for seed in range(40):
+    plain = _trace(seed, DARK_FILL)[0]
+    bright, bright_line = _trace(seed, DARK_FILL, bright_traces=1.0)
+    if bright != plain:  # now brighter than the fill, visibly
+      brighter += 1
+      assert bright_line.mean() < 250, seed  # a line, not paper
+      # the same line in the same tone as on the light fill (on the dark one a dark line
+      # may show too little to be kept at its full tone)
+      assert np.abs(_trace(seed)[1] - bright_line).max() <= 2, seed
+      assert (bright - 1.0) * (DARK_FILL @ synthetic.LUMA) > synthetic.BRIGHT_TRACE_VISIBLE - 8
+      assert _trace(seed, bright_traces=1.0)[0] < 1.0, seed  # on the light fill: darker
+  assert brighter >= 10, brighter
+  for i in range(6):
+    plain = synthetic.make_pair(3, i, SIZE, frames=0.5)
+    assert all(np.array_equal(a, b) for a, b in zip(
+        plain, synthetic.make_pair(3, i, SIZE, frames=0.5, bright_traces=1.0))), i

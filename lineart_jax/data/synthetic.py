@@ -61,6 +61,10 @@ LARGE_PAINT = 0.1  # black paint is at least this radius (of the image side); sm
 VISIBLE = (3.0, 12.0)  # luma levels: a line changing the color image less is faded, more kept
 COLORED_WIDEST = 3.0  # px: lines in a darker shade of the fill are at most this wide
 LIGHT_TRACE_SHADE = (0.5, 0.85)  # a light trace line's luminance, x the fill's (light_traces)
+# A bright trace line (bright_traces: rim lights, highlight traces) is the fill mixed this
+# far toward a light tint, and stands at least BRIGHT_TRACE_VISIBLE luma levels above it.
+BRIGHT_TRACE_MIX = (0.45, 0.9)
+BRIGHT_TRACE_VISIBLE = 40.0
 WIDEST_BRUSH = 12.0  # px: Pen's widest line
 OUTLINE_WIDTH = 1.5  # px: the outline of a black spot that style blacks=paint leaves
 CONTOUR_DE = (6.0, 14.0)  # CIELAB distance across a flat boundary: no contour below, full above
@@ -389,13 +393,27 @@ def _ink_gray(rng) -> float:
   return rng.uniform(40, 130) if rng.uniform() < 0.4 else rng.uniform(0, 60)
 
 
+def _bright_trace(rng, fill) -> np.ndarray | None:
+  """A trace line's color brighter than ``fill`` (anime frames' rim lights and
+  highlight traces: on the dev frames half of AniLines-basic's ink lies on lines
+  brighter than their surround); None where the fill is too light for one to show
+  (``BRIGHT_TRACE_VISIBLE``)."""
+  fill = np.asarray(fill, np.float32)
+  tint = rng.uniform(215, 255, 3)
+  rgb = fill + (tint - fill) * rng.uniform(*BRIGHT_TRACE_MIX)
+  return rgb if float((rgb - fill) @ LUMA) >= BRIGHT_TRACE_VISIBLE else None
+
+
 class Pen:
   """How one drawing's lines look: width range, ink tone, medium."""
 
-  def __init__(self, rng, traced: bool = False, light_traces: float = 0.0):
+  def __init__(self, rng, traced: bool = False, light_traces: float = 0.0,
+               bright_traces: float = 0.0):
     self.rng = rng
-    # The share of the colored lines drawn in a light shade of the fill (traced frames).
+    # Traced frames: the share of the colored lines drawn in a light shade of the fill,
+    # and of every thin line drawn brighter than it.
     self.light_traces = light_traces if traced else 0.0
+    self.bright_traces = bright_traces if traced else 0.0
     if traced:  # a traced anime frame's lines (``_traced_lines``)
       self._traced_lines(rng)
       return
@@ -422,6 +440,24 @@ class Pen:
   def width(self) -> float:
     return float(np.exp(self.rng.uniform(np.log(self.lo), np.log(self.hi))))
 
+  def _color(self, fill, gray: float, thin: bool) -> np.ndarray:
+    """A line's RGB in the color image, beside ``fill`` (None: on no fill)."""
+    rng = self.rng
+    # Colored lines are thin: a wide stroke in a darker shade of the fill is a
+    # colorist's shading (hair, folds), paint; wide lines of the line art are ink.
+    # A colored line is as dark as its tone, or in a traced frame a light shade of
+    # the fill (light_traces; the dev frames' lines are 0.54-0.85 of the fill's
+    # luminance where their recall is lowest): a drawn line all the same, in its
+    # ink's tone in the line art.
+    if thin and self.colored and rng.uniform() < 0.8:
+      if self.light_traces and rng.uniform() < self.light_traces:
+        return np.clip(np.asarray(fill) * rng.uniform(*LIGHT_TRACE_SHADE), 0, 255)
+      shade = np.clip(0.2 + 0.6 * gray / 255.0 + rng.normal(0, 0.08), 0.15, 0.9)
+      return np.clip(np.asarray(fill) * shade, 0, 255)
+    if fill is not None and rng.uniform() < 0.03:  # a line almost the fill's color
+      return np.clip(np.asarray(fill) * rng.uniform(0.8, 0.92), 0, 255)
+    return np.full(3, gray * rng.uniform(0.7, 1.0), np.float32)
+
   def draw(self, canvas: Canvas, pts: np.ndarray, fill=None, width: float | None = None,
            kind: str | None = None, detail: bool = False) -> None:
     """A stroke along ``pts``; ``detail``: an inner stroke (fold, strand inside a
@@ -434,22 +470,13 @@ class Pen:
           ["even", "pressure", "taper"]))
     passes = int(rng.integers(1, 4)) if self.medium == "pencil" else 1
     gray = float(np.clip(self.gray + rng.normal(0, 15), 0, 200))
-    # Colored lines are thin: a wide stroke in a darker shade of the fill is a
-    # colorist's shading (hair, folds), paint; wide lines of the line art are ink.
-    # A colored line is as dark as its tone.
-    if fill is not None and self.colored and width <= COLORED_WIDEST and rng.uniform() < 0.8:
-      if self.light_traces and rng.uniform() < self.light_traces:
-        # An anime frame's trace in a light shade of the fill (the dev frames' lines
-        # are 0.54-0.85 of the fill's luminance where their recall is lowest): a
-        # drawn line all the same, in its ink's tone in the line art.
-        shade = rng.uniform(*LIGHT_TRACE_SHADE)
-      else:
-        shade = np.clip(0.2 + 0.6 * gray / 255.0 + rng.normal(0, 0.08), 0.15, 0.9)
-      rgb = np.clip(np.asarray(fill) * shade, 0, 255)
-    elif fill is not None and rng.uniform() < 0.03:  # a line almost the fill's color
-      rgb = np.clip(np.asarray(fill) * rng.uniform(0.8, 0.92), 0, 255)
-    else:
-      rgb = np.full(3, gray * rng.uniform(0.7, 1.0), np.float32)
+    thin = fill is not None and width <= COLORED_WIDEST
+    # A traced frame's thin line may be brighter than the fill (a rim light or a
+    # highlight trace): a drawn line all the same, in its ink's tone in the line art.
+    rgb = (_bright_trace(rng, fill) if thin and self.bright_traces
+           and rng.uniform() < self.bright_traces else None)
+    if rgb is None:  # also where the fill is too light for a bright line to show
+      rgb = self._color(fill, gray, thin)
     style = canvas.style
     keep = canvas.keeps(detail)
     for _ in range(passes):
@@ -1012,7 +1039,8 @@ def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float,
 
 def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
               style: Style | None = None, frames: float = 0.0, traced: bool = False,
-              light_traces: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+              light_traces: float = 0.0,
+              bright_traces: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
   """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index).
 
   ``spread``: the fraction of pairs whose color image has its lines 0.4-1.2 px
@@ -1029,13 +1057,17 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
   ``light_traces``: with ``traced``, the share of the frames' colored lines drawn
   in a light shade of the fill (``LIGHT_TRACE_SHADE``, as real anime frames draw
   many; ``traced`` alone draws them 0.15-0.6 of it), still drawn lines in the line
-  art; 0 leaves every pair as it was.
+  art; 0 leaves every pair as it was.  ``bright_traces``: with ``traced``, the
+  share of the frames' thin lines drawn brighter than the fill where it is dark
+  enough for that to show (rim lights, highlight traces; ``_bright_trace``), drawn
+  lines too; 0 leaves every pair as it was.
   """
   rng = np.random.default_rng([seed, index])
   canvas = Canvas(rng, size, style, np.random.default_rng([seed, index, STYLE_STREAM]))
   if frames and np.random.default_rng([seed, index, FRAME_STREAM]).uniform() < frames:
     canvas.traced = traced
-    color, line = canvas.result(*_frame_scene(canvas, Pen(rng, traced, light_traces), rng, size))
+    color, line = canvas.result(*_frame_scene(canvas, Pen(rng, traced, light_traces,
+                                                              bright_traces), rng, size))
     color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng, traced)
     return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
   _background(canvas, rng, size)
@@ -1091,11 +1123,12 @@ class SyntheticSource:
 
 
 def _write_one(out: str, seed: int, size: int, spread: float, styles: bool, frames: float,
-               contours: float, traced: bool, light_traces: float, i: int) -> None:
+               contours: float, traced: bool, light_traces: float, bright_traces: float,
+               i: int) -> None:
   from lineart_jax.data.imageio import write_png
   color, line = make_pair(seed, i, size, spread,
                           pair_style(seed, i, contours) if styles else None, frames, traced,
-                          light_traces)
+                          light_traces, bright_traces)
   write_png(os.path.join(out, "color", f"{i:06d}.png"), color)
   write_png(os.path.join(out, "line", f"{i:06d}.png"), line)
 
@@ -1103,16 +1136,16 @@ def _write_one(out: str, seed: int, size: int, spread: float, styles: bool, fram
 def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0,
                   workers: int = 0, spread: float = 0.0, styles: bool = False,
                   frames: float = 0.0, contours: float = 0.0, traced: bool = False,
-                  light_traces: float = 0.0) -> None:
+                  light_traces: float = 0.0, bright_traces: float = 0.0) -> None:
   """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``;
   with ``styles``, each line art in its pair's style, listed in ``out/style.tsv``
   (``contours``: the fraction of non-default styles with contours=all);
-  ``frames``: the fraction of anime frames, ``traced`` and ``light_traces`` their
-  kind (``make_pair``)."""
+  ``frames``: the fraction of anime frames, ``traced``, ``light_traces`` and
+  ``bright_traces`` their kind (``make_pair``)."""
   from tqdm import tqdm
   from lineart_jax.data.pairs import write_styles
   write = functools.partial(_write_one, out, seed, size, spread, styles, frames, contours,
-                            traced, light_traces)
+                            traced, light_traces, bright_traces)
   indices = range(start, start + count)
   if styles:
     write_styles(out, {f"{i:06d}": pair_style(seed, i, contours) for i in indices})
@@ -1152,8 +1185,12 @@ def main(argv=None):
   p.add_argument("--light-traces", type=float, default=0.0,
                  help="with --traced: the fraction of the frames' colored lines drawn in a "
                  "light shade of the fill (0.5-0.85 of its luminance), as real frames draw many")
+  p.add_argument("--bright-traces", type=float, default=0.0,
+                 help="with --traced: the fraction of the frames' thin lines drawn brighter "
+                 "than the fill where it is dark (rim lights, highlight traces), as real "
+                 "frames draw many")
   args = p.parse_args(argv)
-  for name in ("spread", "contours", "frames", "light_traces"):
+  for name in ("spread", "contours", "frames", "light_traces", "bright_traces"):
     if not 0.0 <= getattr(args, name) <= 1.0:
       p.error(f"--{name.replace('_', '-')} must be a fraction in [0, 1], "
               f"not {getattr(args, name)}")
@@ -1161,11 +1198,12 @@ def main(argv=None):
     p.error("--contours draws styles: add --styles")
   if args.traced and not args.frames:
     p.error("--traced is a kind of frame: add --frames")
-  if args.light_traces and not args.traced:
-    p.error("--light-traces shades traced frames' lines: add --traced")
+  for name in ("light_traces", "bright_traces"):
+    if getattr(args, name) and not args.traced:
+      p.error(f"--{name.replace('_', '-')} shades traced frames' lines: add --traced")
   write_dataset(args.out, args.count, args.seed, args.size, args.start, args.workers,
                 args.spread, args.styles, args.frames, args.contours, args.traced,
-                args.light_traces)
+                args.light_traces, args.bright_traces)
   print(f"wrote {args.count} pairs to {args.out}/color and {args.out}/line")
 
 
