@@ -25,7 +25,8 @@
 # cels with 60 % of their colored lines in a light shade of the fill (--light-traces 0.6,
 # seed 17, into RUNS/data_stage2_light; model card), FRAMES=bright as those with half of
 # their thin lines brighter than a dark fill (rim lights: --bright-traces 0.5, seed 17,
-# into RUNS/data_stage2_bright); CONFIG=FILE replaces stage 2's
+# into RUNS/data_stage2_bright), FRAMES=brighter with 80 % (--bright-traces 0.8, seed 19,
+# into RUNS/data_stage2_brighter); CONFIG=FILE replaces stage 2's
 # config.  The shipped model's style layers (trained alone: calibrate keeps the
 # calibration they were trained under):
 #   INIT=pretrained STYLES=1 CONFIG=configs/style_finetune.py launch/pretrain.sh runs/style
@@ -57,32 +58,28 @@ pairs() {  # pairs OUT COUNT SEED [generator flags]: generate and pack, unless d
   fi
 }
 
+frames=(--spread 0.35 --styles --frames 0.5 --contours 0.4)  # every FRAMES kind's pairs
+case $FRAMES in  # stage 2's pairs: their folder's suffix, seed and generator flags
+  "") if [[ -n $STYLES ]]; then kind=_styles flags=(--spread 0.35 --styles)
+      else kind="" flags=(--spread 0.35); fi
+      seed2=7 ;;
+  1) kind=_frames seed2=13 flags=("${frames[@]}") ;;
+  traced) kind=_traced seed2=13 flags=("${frames[@]}" --traced) ;;
+  light) kind=_light seed2=17 flags=("${frames[@]}" --traced --light-traces 0.6) ;;
+  bright) kind=_bright seed2=17
+    flags=("${frames[@]}" --traced --light-traces 0.6 --bright-traces 0.5) ;;
+  brighter) kind=_brighter seed2=19
+    flags=("${frames[@]}" --traced --light-traces 0.6 --bright-traces 0.8) ;;
+  *) echo "FRAMES=$FRAMES: not one of 1, traced, light, bright, brighter" >&2; exit 2 ;;
+esac
 if [[ -z $INIT ]]; then
   pairs "$RUNS/data_stage1" 3000 2
   python -m lineart_jax.train --config=configs/pretrained_gpu.py --workdir="$RUNS/stage1" \
     --config.data.root="$RUNS/data_stage1_packed"
   INIT=$RUNS/stage1
 fi
-DATA2=$RUNS/data_stage2
-frames=(--spread 0.35 --styles --frames 0.5 --contours 0.4)  # every FRAMES kind's pairs
-if [[ $FRAMES == traced ]]; then
-  DATA2=$RUNS/data_stage2_traced
-  pairs "$DATA2" 2000 13 "${frames[@]}" --traced
-elif [[ $FRAMES == light ]]; then
-  DATA2=$RUNS/data_stage2_light
-  pairs "$DATA2" 2000 17 "${frames[@]}" --traced --light-traces 0.6
-elif [[ $FRAMES == bright ]]; then
-  DATA2=$RUNS/data_stage2_bright
-  pairs "$DATA2" 2000 17 "${frames[@]}" --traced --light-traces 0.6 --bright-traces 0.5
-elif [[ -n $FRAMES ]]; then
-  DATA2=$RUNS/data_stage2_frames
-  pairs "$DATA2" 2000 13 "${frames[@]}"
-elif [[ -n $STYLES ]]; then
-  DATA2=$RUNS/data_stage2_styles
-  pairs "$DATA2" 2000 7 --spread 0.35 --styles
-else
-  pairs "$DATA2" 2000 7 --spread 0.35
-fi
+DATA2=$RUNS/data_stage2$kind
+pairs "$DATA2" 2000 "$seed2" "${flags[@]}"
 python -m lineart_jax.train --config="$CONFIG" --workdir="$RUNS/stage2" \
   --config.init_from="$INIT" --config.data.root="${DATA2}_packed" "$@"
 python -m lineart_jax.calibrate "$RUNS/stage2" --out "$RUNS/shipped" --data synthetic \
