@@ -22,7 +22,7 @@ CONFIG = ["--config=configs/base.py", "--config.model.width=0.0625",
           # float differences from growing over 7 steps beyond rtol 1e-5.
           "--config.optimizer.eps=1e-3"]
 LAUNCH_SCRIPTS = ["launch/local.sh", "launch/multi_gpu.sh", "launch/slurm.sbatch", ".ci/run",
-                  "bench/gpu.sh", "launch/pretrain_gpu.sh", "launch/pretrain.sh"]
+                  "bench/gpu.sh", "launch/pretrain_gpu.sh", "launch/pretrain.sh", "launch/soup.sh"]
 
 
 def _losses(workdir):
@@ -47,6 +47,30 @@ def test_launch_scripts_pass_bash_n_and_shellcheck(script):
                                                            "shellcheck")
   p = subprocess.run([shellcheck, path], capture_output=True, text=True)
   assert p.returncode == 0, p.stdout
+
+
+def _pretrain_commands(tmp_path, frames: str) -> subprocess.CompletedProcess:
+  """``launch/pretrain.sh`` with FRAMES=``frames`` and a ``python`` that only prints
+  its arguments: the commands the recipe would run."""
+  fake = tmp_path / "bin"
+  fake.mkdir(exist_ok=True)
+  (fake / "python").write_text('#!/usr/bin/env bash\necho "python $*"\n')
+  (fake / "python").chmod(0o755)
+  env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}", FRAMES=frames, INIT="")
+  return subprocess.run(["bash", "launch/pretrain.sh", str(tmp_path / "runs")], cwd=REPO,
+                        env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_pretrain_sh_draws_each_frames_kind_and_refuses_an_unknown_one_first(tmp_path):
+  bright = _pretrain_commands(tmp_path, "bright")
+  assert bright.returncode == 0, bright.stderr
+  synthetic = [c for c in bright.stdout.splitlines() if "lineart_jax.data.synthetic" in c]
+  assert len(synthetic) == 2, bright.stdout  # stage 1's pairs (no INIT), then stage 2's
+  assert "--seed 17" in synthetic[1] and "--bright-traces 0.5" in synthetic[1], synthetic
+  assert "data_stage2_bright_packed" in bright.stdout
+  typo = _pretrain_commands(tmp_path, "brigth")
+  assert typo.returncode != 0 and "brigth" in typo.stderr
+  assert typo.stdout == ""  # nothing ran: not even stage 1's 16 hours
 
 
 def test_two_processes_match_one_process_and_resume_on_one(tmp_path):
