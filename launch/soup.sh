@@ -10,7 +10,7 @@
 # into lineart_jax/pretrained/ to ship it).  Reruns resume, as pretrain.sh's do.
 # The shipped model's last two stages (docs/model_card.md), in this order:
 #   INIT=pretrained FRAMES=traced CONFIG=configs/traced_finetune.py launch/soup.sh runs/traced
-#   INIT=pretrained FRAMES=light CONFIG=configs/traced_finetune.py launch/soup.sh runs/light
+#   INIT=pretrained FRAMES=bright CONFIG=configs/traced_finetune.py launch/soup.sh runs/bright
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 || $1 == --* ]]; then
