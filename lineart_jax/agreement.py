@@ -32,6 +32,16 @@ reference's files (often JPEGs) are read as gray and thresholded the same way.
   offsets).  Pooled over images as counts (the ``all`` row); NaN where there is
   no ink to take the share of.
 
+* **line polarity** (with the color image): each reference ink pixel is on a
+  *dark* line where, within 1 px, the image has a dark line narrower than 7 px
+  (its black top-hat of the luma) deeper by 5 luma levels than any bright one
+  there, and deeper than 8; on a *bright* line the other way round (rim lights,
+  highlight traces); else on neither (a boundary between flat areas, a soft edge);
+  **bright share** = the share of the reference's ink on bright lines, **recall
+  dark** and **recall bright** = recall on those pixels alone.  On three of the
+  dev frames a quarter to a third of AniLines-basic's ink lies on bright lines
+  (docs/model_card.md).
+
 This is **agreement with a peer, never a score against truth**: the reference
 is another extractor's guess, and agreement alone is easy to game: an operator
 inking every edge in thick bands reaches recall 1.0.  So read recall with
@@ -55,6 +65,9 @@ from lineart_jax.evaluation import TOLERANCE, tolerance_disk
 
 THRESHOLD = 0.5
 SOLID_RADIUS = 3
+POLARITY_WIDTH = 7  # px: line polarity sorts lines narrower than this
+POLARITY_MARGIN = 5.0  # luma levels: one side must beat the other by this much
+POLARITY_LEAST = 8.0  # luma levels: and differ from the median by more than this
 SUFFIX = "_lineart"  # lineart_jax.infer's output names: NAME_lineart.png
 
 
@@ -70,6 +83,21 @@ def solid_ink(mask: np.ndarray, radius: int = SOLID_RADIUS) -> np.ndarray:
   yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
   disk = (yy * yy + xx * xx <= radius * radius).astype(np.uint8)
   return cv2.erode(mask.astype(np.uint8), disk).astype(bool)
+
+
+def line_polarity(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """(dark, bright) masks of an (H, W, 3) uint8 RGB image: pixels within 1 px of
+  a dark or a bright line, narrower than ``POLARITY_WIDTH`` px (a black or white
+  top-hat of the luma, so the sides of a step between two flat areas are neither),
+  as the module docstring says."""
+  luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+  disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (POLARITY_WIDTH, POLARITY_WIDTH))
+  square = np.ones((3, 3), np.uint8)
+  darker = cv2.dilate(cv2.morphologyEx(luma, cv2.MORPH_CLOSE, disk) - luma, square)
+  brighter = cv2.dilate(luma - cv2.morphologyEx(luma, cv2.MORPH_OPEN, disk), square)
+  dark = (darker >= brighter + POLARITY_MARGIN) & (darker > POLARITY_LEAST)
+  bright = (brighter > darker + POLARITY_MARGIN) & (brighter > POLARITY_LEAST)
+  return dark, bright
 
 
 def _near(mask: np.ndarray, tolerance: int) -> np.ndarray:
@@ -90,6 +118,11 @@ class Counts:
   ref_solid: int = 0
   ref_found: int = 0    # reference ink within the tolerance of ours
   ours_near: int = 0    # our ink within the tolerance of the reference's
+  ref_sorted: int = 0   # the reference's ink sorted by line polarity (with the color image)
+  ref_dark: int = 0     # of it, on dark lines
+  dark_found: int = 0   # those within the tolerance of ours
+  ref_bright: int = 0   # the reference's ink on bright lines
+  bright_found: int = 0
 
   def __add__(self, other: "Counts") -> "Counts":
     return Counts(*(a + b for a, b in zip(dataclasses.astuple(self),
@@ -97,32 +130,46 @@ class Counts:
 
   def shares(self) -> dict[str, float]:
     """ink, ref_ink, solid, ref_solid (shares of the pixels), ink_ratio, recall,
-    precision (NaN where undefined)."""
+    precision, bright_share, recall_dark, recall_bright (NaN where undefined)."""
     ink_share, ref_share = _share(self.ink, self.pixels), _share(self.ref_ink, self.pixels)
     return {"ink": ink_share, "ref_ink": ref_share,
             "ink_ratio": _share(ink_share, ref_share),
             "solid": _share(self.solid, self.pixels),
             "ref_solid": _share(self.ref_solid, self.pixels),
             "recall": _share(self.ref_found, self.ref_ink),
-            "precision": _share(self.ours_near, self.ink)}
+            "precision": _share(self.ours_near, self.ink),
+            "bright_share": _share(self.ref_bright, self.ref_sorted),
+            "recall_dark": _share(self.dark_found, self.ref_dark),
+            "recall_bright": _share(self.bright_found, self.ref_bright)}
 
 
 def compare(ours: np.ndarray, reference: np.ndarray, threshold: float = THRESHOLD,
-            tolerance: int = TOLERANCE, solid_radius: int = SOLID_RADIUS) -> Counts:
-  """Counts of our (H, W) line art against a reference's, both in [0, 1]."""
-  if ours.shape != reference.shape:
-    raise ValueError(f"ours is {ours.shape[1]}x{ours.shape[0]}, the reference "
-                     f"{reference.shape[1]}x{reference.shape[0]}")
+            tolerance: int = TOLERANCE, solid_radius: int = SOLID_RADIUS,
+            color: np.ndarray | None = None) -> Counts:
+  """Counts of our (H, W) line art against a reference's, both in [0, 1];
+  ``color`` (the (H, W, 3) uint8 RGB image) adds the line-polarity counts."""
+  for name, other in (("the reference", reference), ("the color image", color)):
+    if other is not None and other.shape[:2] != ours.shape:
+      raise ValueError(f"ours is {ours.shape[1]}x{ours.shape[0]}, {name} "
+                       f"{other.shape[1]}x{other.shape[0]}")
   a, b = ink(ours, threshold), ink(reference, threshold)
-  return Counts(pixels=a.size, ink=int(a.sum()), ref_ink=int(b.sum()),
-                solid=int(solid_ink(a, solid_radius).sum()),
-                ref_solid=int(solid_ink(b, solid_radius).sum()),
-                ref_found=int(np.sum(b & _near(a, tolerance))),
-                ours_near=int(np.sum(a & _near(b, tolerance))))
+  found = b & _near(a, tolerance)
+  counts = Counts(pixels=a.size, ink=int(a.sum()), ref_ink=int(b.sum()),
+                  solid=int(solid_ink(a, solid_radius).sum()),
+                  ref_solid=int(solid_ink(b, solid_radius).sum()),
+                  ref_found=int(found.sum()),
+                  ours_near=int(np.sum(a & _near(b, tolerance))))
+  if color is not None:
+    dark, bright = line_polarity(color)
+    counts.ref_sorted = counts.ref_ink
+    counts.ref_dark, counts.dark_found = int(np.sum(b & dark)), int(np.sum(found & dark))
+    counts.ref_bright, counts.bright_found = int(np.sum(b & bright)), int(np.sum(found & bright))
+  return counts
 
 
 # -- the command line ----------------------------------------------------------
-COLUMNS = ("ink", "ref_ink", "ink_ratio", "solid", "ref_solid", "recall", "precision")
+COLUMNS = ("ink", "ref_ink", "ink_ratio", "solid", "ref_solid", "recall", "precision",
+           "bright_share", "recall_dark", "recall_bright")
 
 
 def find(folder: str, stem: str) -> str | None:
@@ -140,13 +187,15 @@ def format_table(reference: str, rows: list[tuple[str, Counts]], what: str) -> s
   head = (f"reference {reference}: agreement with a peer, not a score against truth\n"
           f"  ours: {what}\n"
           f"{'image':12s} {'ink %':>7s} {'ref ink %':>9s} {'ratio':>6s} {'solid %':>7s} "
-          f"{'ref solid %':>11s} {'recall':>6s} {'precision':>9s}")
+          f"{'ref solid %':>11s} {'recall':>6s} {'precision':>9s} {'bright %':>8s} "
+          f"{'R dark':>6s} {'R bright':>8s}")
   lines = [head]
   for name, counts in rows + [("all", sum((c for _, c in rows), Counts()))]:
     s = counts.shares()
     lines.append(f"{name:12s} {100 * s['ink']:7.2f} {100 * s['ref_ink']:9.2f} "
                  f"{s['ink_ratio']:6.2f} {100 * s['solid']:7.2f} {100 * s['ref_solid']:11.2f} "
-                 f"{s['recall']:6.3f} {s['precision']:9.3f}")
+                 f"{s['recall']:6.3f} {s['precision']:9.3f} {100 * s['bright_share']:8.1f} "
+                 f"{s['recall_dark']:6.3f} {s['recall_bright']:8.3f}")
   return "\n".join(lines)
 
 
@@ -216,13 +265,14 @@ def main(argv=None) -> int:
       print(f"skipped {stem}: no reference output", file=sys.stderr)
       continue
     try:
+      color = read_color(image_path)  # line polarity, and the model's input
       if args.ours:
         path = find(args.ours, stem)
         if path is None:
           raise ImageError(f"{stem}: not in {args.ours}")
         lines = read_line(path).astype(np.float32) / 255.0
       else:
-        lines = extract(read_color(image_path), extractor, None, stem)
+        lines = extract(color, extractor, None, stem)
       for r, ref_path in refs.items():
         if ref_path is None:
           print(f"skipped {stem} for {r}: no reference output", file=sys.stderr)
@@ -230,7 +280,7 @@ def main(argv=None) -> int:
         reference = read_line(ref_path).astype(np.float32) / 255.0
         try:
           rows[r].append((stem, compare(lines, reference, args.threshold, args.tolerance,
-                                        args.solid_radius)))
+                                        args.solid_radius, color)))
         except ValueError as e:
           raise ImageError(f"{stem} against {ref_path}: {e}") from e
     except (ImageError, OSError) as e:

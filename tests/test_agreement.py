@@ -115,3 +115,21 @@ def test_cli_on_folders(tmp_path):
   with pytest.raises(SystemExit):  # style flags are for a model run here
     agreement.main([str(tmp_path / "color"), str(tmp_path / "peer"),
                     "--ours", str(tmp_path / "ours"), "--tone=dark"])
+
+
+def test_recall_by_line_polarity_splits_dark_and_bright_lines():
+  """With the color image, the reference's ink is sorted by what the image shows
+  there: a dark line (recalled here) and a bright rim light (missed)."""
+  color = np.full((64, 64, 3), 120, np.uint8)
+  color[:, 10] = 20    # a dark line
+  color[:, 40] = 240   # a bright line
+  color[:, 52:] = 200  # a plain boundary between two flat areas: neither
+  reference = _lines(10, 40, 52)
+  s = agreement.compare(_lines(10), reference, color=color).shares()
+  assert s["recall_dark"] == 1.0 and s["recall_bright"] == 0.0
+  assert s["bright_share"] == pytest.approx(1 / 3)
+  assert s["recall"] == pytest.approx(1 / 3)
+  plain = agreement.compare(_lines(10), reference).shares()  # no color: not sorted
+  assert np.isnan(plain["bright_share"]) and np.isnan(plain["recall_bright"])
+  with pytest.raises(ValueError, match="color image"):
+    agreement.compare(_lines(10), reference, color=color[:32])

@@ -395,9 +395,9 @@ def _ink_gray(rng) -> float:
 
 def _bright_trace(rng, fill) -> np.ndarray | None:
   """A trace line's color brighter than ``fill`` (anime frames' rim lights and
-  highlight traces: on the dev frames half of AniLines-basic's ink lies on lines
-  brighter than their surround); None where the fill is too light for one to show
-  (``BRIGHT_TRACE_VISIBLE``)."""
+  highlight traces: on three of the dev frames a quarter to a third of
+  AniLines-basic's ink lies on lines brighter than their surround); None where the
+  fill is too light for one to show (``BRIGHT_TRACE_VISIBLE``)."""
   fill = np.asarray(fill, np.float32)
   tint = rng.uniform(215, 255, 3)
   rgb = fill + (tint - fill) * rng.uniform(*BRIGHT_TRACE_MIX)
