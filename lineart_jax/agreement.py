@@ -67,7 +67,7 @@ THRESHOLD = 0.5
 SOLID_RADIUS = 3
 POLARITY_WIDTH = 7  # px: line polarity sorts lines narrower than this
 POLARITY_MARGIN = 5.0  # luma levels: one side must beat the other by this much
-POLARITY_LEAST = 8.0  # luma levels: and differ from the median by more than this
+POLARITY_LEAST = 8.0  # luma levels: and its top-hat must exceed this
 SUFFIX = "_lineart"  # lineart_jax.infer's output names: NAME_lineart.png
 
 

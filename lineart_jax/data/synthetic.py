@@ -441,14 +441,21 @@ class Pen:
     return float(np.exp(self.rng.uniform(np.log(self.lo), np.log(self.hi))))
 
   def _color(self, fill, gray: float, thin: bool) -> np.ndarray:
-    """A line's RGB in the color image, beside ``fill`` (None: on no fill)."""
+    """A line's RGB in the color image, beside ``fill`` (None: on no fill);
+    ``thin``: at most ``COLORED_WIDEST`` wide."""
     rng = self.rng
+    # A traced frame's thin line may be brighter than the fill (a rim light or a
+    # highlight trace), where the fill is dark enough for that to show.
+    if thin and self.bright_traces and rng.uniform() < self.bright_traces:
+      rgb = _bright_trace(rng, fill)
+      if rgb is not None:
+        return rgb
     # Colored lines are thin: a wide stroke in a darker shade of the fill is a
     # colorist's shading (hair, folds), paint; wide lines of the line art are ink.
     # A colored line is as dark as its tone, or in a traced frame a light shade of
     # the fill (light_traces; the dev frames' lines are 0.54-0.85 of the fill's
-    # luminance where their recall is lowest): a drawn line all the same, in its
-    # ink's tone in the line art.
+    # luminance where their recall is lowest).  Bright or light, it is a drawn line
+    # all the same, in its ink's tone in the line art.
     if thin and self.colored and rng.uniform() < 0.8:
       if self.light_traces and rng.uniform() < self.light_traces:
         return np.clip(np.asarray(fill) * rng.uniform(*LIGHT_TRACE_SHADE), 0, 255)
@@ -470,13 +477,7 @@ class Pen:
           ["even", "pressure", "taper"]))
     passes = int(rng.integers(1, 4)) if self.medium == "pencil" else 1
     gray = float(np.clip(self.gray + rng.normal(0, 15), 0, 200))
-    thin = fill is not None and width <= COLORED_WIDEST
-    # A traced frame's thin line may be brighter than the fill (a rim light or a
-    # highlight trace): a drawn line all the same, in its ink's tone in the line art.
-    rgb = (_bright_trace(rng, fill) if thin and self.bright_traces
-           and rng.uniform() < self.bright_traces else None)
-    if rgb is None:  # also where the fill is too light for a bright line to show
-      rgb = self._color(fill, gray, thin)
+    rgb = self._color(fill, gray, fill is not None and width <= COLORED_WIDEST)
     style = canvas.style
     keep = canvas.keeps(detail)
     for _ in range(passes):
