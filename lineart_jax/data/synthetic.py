@@ -65,6 +65,7 @@ LIGHT_TRACE_SHADE = (0.5, 0.85)  # a light trace line's luminance, x the fill's 
 # far toward a light tint, and stands at least BRIGHT_TRACE_VISIBLE luma levels above it.
 BRIGHT_TRACE_MIX = (0.45, 0.9)
 BRIGHT_TRACE_VISIBLE = 40.0
+SOFT_FRAMES = 0.35  # the share of traced frames given a soft blur (soft_frames' default)
 WIDEST_BRUSH = 12.0  # px: Pen's widest line
 OUTLINE_WIDTH = 1.5  # px: the outline of a black spot that style blacks=paint leaves
 CONTOUR_DE = (6.0, 14.0)  # CIELAB distance across a flat boundary: no contour below, full above
@@ -919,9 +920,11 @@ def _frame_overlays(canvas: Canvas, rng, size: int) -> None:
     canvas.overlay("normal", bar, np.full(3, rng.uniform(0, 20)))
 
 
-def _degrade_frame(color: np.ndarray, rng, traced: bool = False) -> np.ndarray:
+def _degrade_frame(color: np.ndarray, rng, traced: bool = False,
+                   soft_frames: float = SOFT_FRAMES) -> np.ndarray:
   """A frame's degradations: upscaled from a lower resolution, video compression
-  (strong JPEG with chroma subsampling stands in for it), film grain."""
+  (strong JPEG with chroma subsampling stands in for it), film grain; a traced
+  frame is softened with the chance ``soft_frames``."""
   h, w = color.shape[:2]
   if rng.uniform() < 0.6:
     f = rng.uniform(0.4, 0.8)
@@ -929,7 +932,7 @@ def _degrade_frame(color: np.ndarray, rng, traced: bool = False) -> np.ndarray:
                        interpolation=cv2.INTER_AREA)
     color = cv2.resize(small, (w, h), interpolation=[cv2.INTER_LINEAR, cv2.INTER_CUBIC][
         int(rng.integers(2))])
-  if traced and rng.uniform() < 0.35:  # a soft frame (camera blur, a soft upscaler)
+  if traced and rng.uniform() < soft_frames:  # a soft frame (camera blur, a soft upscaler)
     color = cv2.GaussianBlur(color, (0, 0), float(rng.uniform(0.4, 1.0)))
   if rng.uniform() < 0.4:
     grain = rng.normal(0, rng.uniform(1.5, 6), color.shape).astype(np.float32)
@@ -1040,8 +1043,8 @@ def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float,
 
 def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
               style: Style | None = None, frames: float = 0.0, traced: bool = False,
-              light_traces: float = 0.0,
-              bright_traces: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+              light_traces: float = 0.0, bright_traces: float = 0.0,
+              soft_frames: float = SOFT_FRAMES) -> tuple[np.ndarray, np.ndarray]:
   """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index).
 
   ``spread``: the fraction of pairs whose color image has its lines 0.4-1.2 px
@@ -1061,7 +1064,9 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
   art; 0 leaves every pair as it was.  ``bright_traces``: with ``traced``, the
   share of the frames' thin lines drawn brighter than the fill where it is dark
   enough for that to show (rim lights, highlight traces; ``_bright_trace``), drawn
-  lines too; 0 leaves every pair as it was.
+  lines too; 0 leaves every pair as it was.  ``soft_frames``: with ``traced``, the
+  share of the frames given a soft blur (``SOFT_FRAMES`` leaves every pair as it
+  was; another share changes only the soft frames' and others' degradations).
   """
   rng = np.random.default_rng([seed, index])
   canvas = Canvas(rng, size, style, np.random.default_rng([seed, index, STYLE_STREAM]))
@@ -1069,7 +1074,8 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
     canvas.traced = traced
     color, line = canvas.result(*_frame_scene(canvas, Pen(rng, traced, light_traces,
                                                               bright_traces), rng, size))
-    color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng, traced)
+    color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng, traced,
+                           soft_frames)
     return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
   _background(canvas, rng, size)
   pen = Pen(rng)
@@ -1125,11 +1131,11 @@ class SyntheticSource:
 
 def _write_one(out: str, seed: int, size: int, spread: float, styles: bool, frames: float,
                contours: float, traced: bool, light_traces: float, bright_traces: float,
-               i: int) -> None:
+               soft_frames: float, i: int) -> None:
   from lineart_jax.data.imageio import write_png
   color, line = make_pair(seed, i, size, spread,
                           pair_style(seed, i, contours) if styles else None, frames, traced,
-                          light_traces, bright_traces)
+                          light_traces, bright_traces, soft_frames)
   write_png(os.path.join(out, "color", f"{i:06d}.png"), color)
   write_png(os.path.join(out, "line", f"{i:06d}.png"), line)
 
@@ -1137,7 +1143,8 @@ def _write_one(out: str, seed: int, size: int, spread: float, styles: bool, fram
 def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0,
                   workers: int = 0, spread: float = 0.0, styles: bool = False,
                   frames: float = 0.0, contours: float = 0.0, traced: bool = False,
-                  light_traces: float = 0.0, bright_traces: float = 0.0) -> None:
+                  light_traces: float = 0.0, bright_traces: float = 0.0,
+                  soft_frames: float = SOFT_FRAMES) -> None:
   """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``;
   with ``styles``, each line art in its pair's style, listed in ``out/style.tsv``
   (``contours``: the fraction of non-default styles with contours=all);
@@ -1146,7 +1153,7 @@ def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: i
   from tqdm import tqdm
   from lineart_jax.data.pairs import write_styles
   write = functools.partial(_write_one, out, seed, size, spread, styles, frames, contours,
-                            traced, light_traces, bright_traces)
+                            traced, light_traces, bright_traces, soft_frames)
   indices = range(start, start + count)
   if styles:
     write_styles(out, {f"{i:06d}": pair_style(seed, i, contours) for i in indices})
@@ -1190,8 +1197,11 @@ def main(argv=None):
                  help="with --traced: the fraction of the frames' thin lines drawn brighter "
                  "than the fill where it is dark (rim lights, highlight traces), as real "
                  "frames draw many")
+  p.add_argument("--soft-frames", type=float, default=SOFT_FRAMES,
+                 help="with --traced: the fraction of the frames given a soft blur (sigma "
+                 "0.4-1 px: camera blur, a soft upscaler)")
   args = p.parse_args(argv)
-  for name in ("spread", "contours", "frames", "light_traces", "bright_traces"):
+  for name in ("spread", "contours", "frames", "light_traces", "bright_traces", "soft_frames"):
     if not 0.0 <= getattr(args, name) <= 1.0:
       p.error(f"--{name.replace('_', '-')} must be a fraction in [0, 1], "
               f"not {getattr(args, name)}")
@@ -1199,12 +1209,14 @@ def main(argv=None):
     p.error("--contours draws styles: add --styles")
   if args.traced and not args.frames:
     p.error("--traced is a kind of frame: add --frames")
+  if args.soft_frames != SOFT_FRAMES and not args.traced:
+    p.error("--soft-frames softens traced frames: add --traced")
   for name in ("light_traces", "bright_traces"):
     if getattr(args, name) and not args.traced:
       p.error(f"--{name.replace('_', '-')} shades traced frames' lines: add --traced")
   write_dataset(args.out, args.count, args.seed, args.size, args.start, args.workers,
                 args.spread, args.styles, args.frames, args.contours, args.traced,
-                args.light_traces, args.bright_traces)
+                args.light_traces, args.bright_traces, args.soft_frames)
   print(f"wrote {args.count} pairs to {args.out}/color and {args.out}/line")
 
 
