@@ -26,7 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from lineart_jax.data.synthetic import make_pair  # noqa: E402
+from lineart_jax.data.synthetic import FrameKind, make_pair  # noqa: E402
 from lineart_jax.evaluation import score_images  # noqa: E402
 from lineart_jax.infer import NetworkExtractor  # noqa: E402
 from lineart_jax.style import Style  # noqa: E402
@@ -53,7 +53,7 @@ def main(argv=None) -> None:
     pairs = []
     for i in range(args.pairs):
       color, line = make_pair(args.seed, i, args.size, style=target_style, frames=args.frames,
-                              traced=args.traced)
+                              kind=FrameKind(traced=args.traced))
       pairs.append({"color": color, "line": line})
     for label, extractor in extractors.items():
       # the target's style; the baseline's default where it lacks the contours entry

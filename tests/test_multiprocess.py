@@ -68,6 +68,10 @@ def test_pretrain_sh_draws_each_frames_kind_and_refuses_an_unknown_one_first(tmp
   assert len(synthetic) == 2, bright.stdout  # stage 1's pairs (no INIT), then stage 2's
   assert "--seed 17" in synthetic[1] and "--bright-traces 0.5" in synthetic[1], synthetic
   assert "data_stage2_bright_packed" in bright.stdout
+  soft = _pretrain_commands(tmp_path, "soft")  # bright's pairs, more of them soft
+  assert soft.returncode == 0, soft.stderr
+  stage2 = [c for c in soft.stdout.splitlines() if "lineart_jax.data.synthetic" in c][1]
+  assert "--bright-traces 0.5" in stage2 and "--soft-frames 0.8" in stage2, stage2
   typo = _pretrain_commands(tmp_path, "brigth")
   assert typo.returncode != 0 and "brigth" in typo.stderr
   assert typo.stdout == ""  # nothing ran: not even stage 1's 16 hours

@@ -7,6 +7,7 @@ are paper in both.
 """
 
 import cv2
+import pytest
 import numpy as np
 
 from lineart_jax import style as style_lib
@@ -105,7 +106,7 @@ def _stroke(frame: bool, seed: int, fill: np.ndarray = STROKE_FILL,
   ``fill`` (the light ``STROKE_FILL`` by default; wide enough that coverage is not
   tone)."""
   rng = np.random.default_rng(seed)
-  pen = synthetic.Pen(rng, traced=frame, **shares)
+  pen = synthetic.Pen(rng, synthetic.FrameKind(traced=True, **shares) if frame else None)
   canvas = synthetic.Canvas(rng, SIZE, Style())
   canvas.fill_background(fill)
   pen.draw(canvas, np.linspace([8.0, 32.0], [56.0, 32.0], 24), fill, width=3.0,
@@ -143,13 +144,29 @@ def test_a_traced_frames_hair_strands_are_drawn_a_drawings_painted():
   assert drawn[1] > 1.3 * drawn[0], drawn
 
 
+TRACED = synthetic.FrameKind(traced=True)
+
+
+def _drawings_as_traced_frames_leave_them(kind: synthetic.FrameKind) -> None:
+  """Every drawing among 6 pairs is the same with ``kind``'s frames as with
+  ``TRACED``'s; and ``kind``'s shares are refused for untraced frames."""
+  for i in range(6):
+    plain = synthetic.make_pair(3, i, SIZE, frames=0.5, kind=TRACED)
+    if np.array_equal(plain[0], synthetic.make_pair(3, i, SIZE)[0]):  # a drawing
+      assert all(np.array_equal(a, b) for a, b in zip(
+          plain, synthetic.make_pair(3, i, SIZE, frames=0.5, kind=kind))), i
+  shares = {k: v for k, v in vars(kind).items() if k != "traced"}
+  with pytest.raises(ValueError, match="traced"):
+    synthetic.FrameKind(**shares)
+
+
 def test_traced_frames_leave_the_rest_as_it_was():
   """``traced`` changes the frames only: every drawing, and every frame without
   it, is the generator's as before; some traced frames differ."""
   differ = 0
   for i in range(12):
     plain = synthetic.make_pair(3, i, SIZE, frames=0.5)
-    traced = synthetic.make_pair(3, i, SIZE, frames=0.5, traced=True)
+    traced = synthetic.make_pair(3, i, SIZE, frames=0.5, kind=TRACED)
     drawing = synthetic.make_pair(3, i, SIZE)
     if np.array_equal(plain[0], drawing[0]):  # a drawing: unchanged by traced
       assert all(np.array_equal(a, b) for a, b in zip(plain, traced)), i
@@ -170,7 +187,7 @@ def _trace(seed: int, fill: np.ndarray = STROKE_FILL, **shares: float
 def test_light_traces_shade_a_frames_lines_lighter_and_leave_them_lines():
   """``light_traces``: a traced frame's colored line may be a light shade of the
   fill (real frames' often are), yet its line art is the same drawn line, of the
-  same tone; drawings and untraced frames ignore it."""
+  same tone; drawings ignore it, untraced frames refuse it."""
   lighter = 0
   for seed in range(40):
     (dark, dark_line), (light, light_line) = _trace(seed), _trace(seed, light_traces=1.0)
@@ -181,10 +198,7 @@ def test_light_traces_shade_a_frames_lines_lighter_and_leave_them_lines():
       assert synthetic.LIGHT_TRACE_SHADE[0] - 0.05 < light < synthetic.LIGHT_TRACE_SHADE[1] + 0.05
       assert dark < 0.65, (seed, dark)
   assert lighter >= 10, lighter
-  for i in range(6):  # drawings and untraced frames: as without it
-    plain = synthetic.make_pair(3, i, SIZE, frames=0.5)
-    assert all(np.array_equal(a, b) for a, b in zip(
-        plain, synthetic.make_pair(3, i, SIZE, frames=0.5, light_traces=1.0))), i
+  _drawings_as_traced_frames_leave_them(synthetic.FrameKind(traced=True, light_traces=1.0))
 
 
 DARK_FILL = np.array([70.0, 55.0, 90.0])
@@ -193,8 +207,8 @@ DARK_FILL = np.array([70.0, 55.0, 90.0])
 def test_bright_traces_draw_a_frames_lines_brighter_than_a_dark_fill_and_leave_them_lines():
   """``bright_traces``: a traced frame's thin line may be brighter than a dark fill
   (a rim light), yet its line art is the same drawn line, of the same tone; on a
-  fill too light for that to show, the line stays darker than it; drawings and
-  untraced frames ignore it."""
+  fill too light for that to show, the line stays darker than it; drawings ignore
+  it, untraced frames refuse it."""
   brighter = 0
   for seed in range(40):
     plain = _trace(seed, DARK_FILL)[0]
@@ -208,7 +222,36 @@ def test_bright_traces_draw_a_frames_lines_brighter_than_a_dark_fill_and_leave_t
       assert (bright - 1.0) * (DARK_FILL @ synthetic.LUMA) > synthetic.BRIGHT_TRACE_VISIBLE - 8
       assert _trace(seed, bright_traces=1.0)[0] < 1.0, seed  # on the light fill: darker
   assert brighter >= 10, brighter
-  for i in range(6):
-    plain = synthetic.make_pair(3, i, SIZE, frames=0.5)
-    assert all(np.array_equal(a, b) for a, b in zip(
-        plain, synthetic.make_pair(3, i, SIZE, frames=0.5, bright_traces=1.0))), i
+  _drawings_as_traced_frames_leave_them(synthetic.FrameKind(traced=True, bright_traces=1.0))
+
+
+def _sharpness(color: np.ndarray) -> float:
+  gray = cv2.cvtColor(color, cv2.COLOR_RGB2GRAY).astype(np.float32)
+  return float(np.abs(cv2.Laplacian(gray, cv2.CV_32F)).mean())
+
+
+def test_soft_frames_soften_traced_frames_and_leave_their_line_art():
+  """``soft_frames``: the share of traced frames given a soft blur. All softened
+  against none: the same line art, a less sharp color image (film grain and JPEG,
+  drawn after the blur, may differ, so not in every pair); drawings ignore it."""
+  softer = 0
+  for i in range(8):
+    soft = synthetic.make_pair(3, i, SIZE, frames=1.0,
+                               kind=synthetic.FrameKind(traced=True, soft_frames=1.0))
+    sharp = synthetic.make_pair(3, i, SIZE, frames=1.0,
+                                kind=synthetic.FrameKind(traced=True, soft_frames=0.0))
+    np.testing.assert_array_equal(soft[1], sharp[1])
+    softer += _sharpness(soft[0]) < _sharpness(sharp[0])
+  assert softer >= 6, softer
+  _drawings_as_traced_frames_leave_them(synthetic.FrameKind(traced=True, soft_frames=1.0))
+
+
+def test_the_cli_refuses_a_traced_share_without_traced_frames(tmp_path, capsys):
+  with pytest.raises(SystemExit):
+    synthetic.main([str(tmp_path / "pairs"), "--frames", "0.5", "--bright-traces", "0.5"])
+  assert "--bright-traces draws traced frames only" in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    synthetic.main([str(tmp_path / "pairs"), "--frames", "0.5", "--traced",
+                    "--soft-frames", "1.5"])
+  assert "--soft-frames must be a fraction" in capsys.readouterr().err
+  assert not (tmp_path / "pairs").exists()  # refused before anything was written

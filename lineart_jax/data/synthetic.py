@@ -44,6 +44,7 @@ N pairs in the dataset layout (``OUT/color/*.png``, ``OUT/line/*.png``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import multiprocessing
 import os
@@ -65,7 +66,7 @@ LIGHT_TRACE_SHADE = (0.5, 0.85)  # a light trace line's luminance, x the fill's 
 # far toward a light tint, and stands at least BRIGHT_TRACE_VISIBLE luma levels above it.
 BRIGHT_TRACE_MIX = (0.45, 0.9)
 BRIGHT_TRACE_VISIBLE = 40.0
-SOFT_FRAMES = 0.35  # the share of traced frames given a soft blur (soft_frames' default)
+SOFT_FRAMES = 0.35  # the share of traced frames given a soft blur (FrameKind.soft_frames)
 WIDEST_BRUSH = 12.0  # px: Pen's widest line
 OUTLINE_WIDTH = 1.5  # px: the outline of a black spot that style blacks=paint leaves
 CONTOUR_DE = (6.0, 14.0)  # CIELAB distance across a flat boundary: no contour below, full above
@@ -73,6 +74,36 @@ CONTOUR_GRAY = 20.0  # the tone of a contour with no drawn stroke (contours=all)
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 STYLE_STREAM = 1  # third entry of the seed of a pair's style choices: (seed, index, 1)
 FRAME_STREAM = 3  # (seed, index, 3): whether a pair is an anime frame (``make_pair``)
+
+
+@dataclasses.dataclass(frozen=True)
+class FrameKind:
+  """How ``make_pair`` draws its anime frames, made once (the CLI, a bench) and
+  passed whole: the default is the untraced frames of issue 41's first stage.
+
+  ``traced``: traced cels (docs/model_card.md): figures in most frames, drawn with
+  thin lines of one tone (``Pen._traced_lines``) and drawn hair strands, a soft
+  blur in some.  With ``traced`` only: ``light_traces``, the share of the colored
+  lines drawn in a light shade of the fill (``LIGHT_TRACE_SHADE``; real frames
+  draw many); ``bright_traces``, the share of thin lines drawn brighter than a
+  fill dark enough for that to show (rim lights, highlight traces;
+  ``_bright_trace``); ``soft_frames``, the share of frames given the soft blur.
+  Each is a drawn line in the line art all the same, and the defaults leave every
+  pair as it was before the share existed.
+  """
+  traced: bool = False
+  light_traces: float = 0.0
+  bright_traces: float = 0.0
+  soft_frames: float = SOFT_FRAMES
+
+  def __post_init__(self):
+    for name in ("light_traces", "bright_traces", "soft_frames"):
+      value = getattr(self, name)
+      if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name.replace('_', '-')} must be a fraction in [0, 1], not {value}")
+      if not self.traced and value != getattr(FrameKind, name):
+        raise ValueError(f"{name.replace('_', '-')} draws traced frames only: set traced "
+                         "(--traced)")
 
 
 def _rgb(rng, lo=0, hi=255) -> np.ndarray:
@@ -125,7 +156,7 @@ class Canvas:
     # Line-art-only marks that no visibility fading applies to (black fills drawn
     # as ink, outlines of black areas left as paint); multiplies ``line``.
     self.solid: np.ndarray | None = None
-    # A traced anime frame (``make_pair``'s ``traced``): its hair strands are
+    # A traced anime frame (``FrameKind.traced``): its hair strands are
     # drawn lines, where a drawing's colorist paints streaks.
     self.traced = False
 
@@ -408,14 +439,14 @@ def _bright_trace(rng, fill) -> np.ndarray | None:
 class Pen:
   """How one drawing's lines look: width range, ink tone, medium."""
 
-  def __init__(self, rng, traced: bool = False, light_traces: float = 0.0,
-               bright_traces: float = 0.0):
+  def __init__(self, rng, kind: FrameKind | None = None):
+    """``kind``: a frame's pen (None: a drawing's)."""
     self.rng = rng
+    kind = FrameKind() if kind is None else kind
     # Traced frames: the share of the colored lines drawn in a light shade of the fill,
-    # and of every thin line drawn brighter than it.
-    self.light_traces = light_traces if traced else 0.0
-    self.bright_traces = bright_traces if traced else 0.0
-    if traced:  # a traced anime frame's lines (``_traced_lines``)
+    # and of every thin line drawn brighter than it (0 unless traced: ``FrameKind``).
+    self.light_traces, self.bright_traces = kind.light_traces, kind.bright_traces
+    if kind.traced:  # a traced anime frame's lines (``_traced_lines``)
       self._traced_lines(rng)
       return
     self.medium = rng.choice(["ink", "ink", "brush", "pencil", "hairline"])
@@ -920,11 +951,10 @@ def _frame_overlays(canvas: Canvas, rng, size: int) -> None:
     canvas.overlay("normal", bar, np.full(3, rng.uniform(0, 20)))
 
 
-def _degrade_frame(color: np.ndarray, rng, traced: bool = False,
-                   soft_frames: float = SOFT_FRAMES) -> np.ndarray:
+def _degrade_frame(color: np.ndarray, rng, kind: FrameKind) -> np.ndarray:
   """A frame's degradations: upscaled from a lower resolution, video compression
   (strong JPEG with chroma subsampling stands in for it), film grain; a traced
-  frame is softened with the chance ``soft_frames``."""
+  frame is softened with the chance ``kind.soft_frames``."""
   h, w = color.shape[:2]
   if rng.uniform() < 0.6:
     f = rng.uniform(0.4, 0.8)
@@ -932,7 +962,7 @@ def _degrade_frame(color: np.ndarray, rng, traced: bool = False,
                        interpolation=cv2.INTER_AREA)
     color = cv2.resize(small, (w, h), interpolation=[cv2.INTER_LINEAR, cv2.INTER_CUBIC][
         int(rng.integers(2))])
-  if traced and rng.uniform() < soft_frames:  # a soft frame (camera blur, a soft upscaler)
+  if kind.traced and rng.uniform() < kind.soft_frames:  # camera blur, a soft upscaler
     color = cv2.GaussianBlur(color, (0, 0), float(rng.uniform(0.4, 1.0)))
   if rng.uniform() < 0.4:
     grain = rng.normal(0, rng.uniform(1.5, 6), color.shape).astype(np.float32)
@@ -1042,9 +1072,8 @@ def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float,
 
 
 def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
-              style: Style | None = None, frames: float = 0.0, traced: bool = False,
-              light_traces: float = 0.0, bright_traces: float = 0.0,
-              soft_frames: float = SOFT_FRAMES) -> tuple[np.ndarray, np.ndarray]:
+              style: Style | None = None, frames: float = 0.0,
+              kind: FrameKind = FrameKind()) -> tuple[np.ndarray, np.ndarray]:
   """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index).
 
   ``spread``: the fraction of pairs whose color image has its lines 0.4-1.2 px
@@ -1054,28 +1083,15 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
   the color image is the same for every style.  ``frames``: the fraction of
   pairs that are anime frames (``_frame_scene``) rather than drawings; which
   ones is drawn apart (``FRAME_STREAM``), so the drawings are those of
-  ``frames=0``.  ``traced``: the frames as traced cels (an experiment of issue
-  41, docs/model_card.md): figures in most of them, drawn with thin lines of one
-  tone (``Pen._traced_lines``) and drawn hair strands, and a soft blur in a third;
-  the other frames and every drawing are those of ``traced=False``.
-  ``light_traces``: with ``traced``, the share of the frames' colored lines drawn
-  in a light shade of the fill (``LIGHT_TRACE_SHADE``, as real anime frames draw
-  many; ``traced`` alone draws them 0.15-0.6 of it), still drawn lines in the line
-  art; 0 leaves every pair as it was.  ``bright_traces``: with ``traced``, the
-  share of the frames' thin lines drawn brighter than the fill where it is dark
-  enough for that to show (rim lights, highlight traces; ``_bright_trace``), drawn
-  lines too; 0 leaves every pair as it was.  ``soft_frames``: with ``traced``, the
-  share of the frames given a soft blur (``SOFT_FRAMES`` leaves every pair as it
-  was; another share changes only the soft frames' and others' degradations).
+  ``frames=0``.  ``kind``: how the frames are drawn (``FrameKind``: traced cels,
+  their light, bright and soft shares); every drawing is the same whatever it is.
   """
   rng = np.random.default_rng([seed, index])
   canvas = Canvas(rng, size, style, np.random.default_rng([seed, index, STYLE_STREAM]))
   if frames and np.random.default_rng([seed, index, FRAME_STREAM]).uniform() < frames:
-    canvas.traced = traced
-    color, line = canvas.result(*_frame_scene(canvas, Pen(rng, traced, light_traces,
-                                                              bright_traces), rng, size))
-    color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng, traced,
-                           soft_frames)
+    canvas.traced = kind.traced
+    color, line = canvas.result(*_frame_scene(canvas, Pen(rng, kind), rng, size))
+    color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng, kind)
     return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
   _background(canvas, rng, size)
   pen = Pen(rng)
@@ -1130,30 +1146,27 @@ class SyntheticSource:
 
 
 def _write_one(out: str, seed: int, size: int, spread: float, styles: bool, frames: float,
-               contours: float, traced: bool, light_traces: float, bright_traces: float,
-               soft_frames: float, i: int) -> None:
+               contours: float, kind: FrameKind, i: int) -> None:
   from lineart_jax.data.imageio import write_png
   color, line = make_pair(seed, i, size, spread,
-                          pair_style(seed, i, contours) if styles else None, frames, traced,
-                          light_traces, bright_traces, soft_frames)
+                          pair_style(seed, i, contours) if styles else None, frames, kind)
   write_png(os.path.join(out, "color", f"{i:06d}.png"), color)
   write_png(os.path.join(out, "line", f"{i:06d}.png"), line)
 
 
 def write_dataset(out: str, count: int, seed: int = 0, size: int = 256, start: int = 0,
                   workers: int = 0, spread: float = 0.0, styles: bool = False,
-                  frames: float = 0.0, contours: float = 0.0, traced: bool = False,
-                  light_traces: float = 0.0, bright_traces: float = 0.0,
-                  soft_frames: float = SOFT_FRAMES) -> None:
+                  frames: float = 0.0, contours: float = 0.0,
+                  kind: FrameKind = FrameKind()) -> None:
   """Writes ``count`` pairs as ``out/color/NNNNNN.png`` and ``out/line/NNNNNN.png``;
   with ``styles``, each line art in its pair's style, listed in ``out/style.tsv``
   (``contours``: the fraction of non-default styles with contours=all);
-  ``frames``: the fraction of anime frames, ``traced``, ``light_traces`` and
-  ``bright_traces`` their kind (``make_pair``)."""
+  ``frames``: the fraction of anime frames, ``kind`` how they are drawn
+  (``make_pair``)."""
   from tqdm import tqdm
   from lineart_jax.data.pairs import write_styles
   write = functools.partial(_write_one, out, seed, size, spread, styles, frames, contours,
-                            traced, light_traces, bright_traces, soft_frames)
+                            kind)
   indices = range(start, start + count)
   if styles:
     write_styles(out, {f"{i:06d}": pair_style(seed, i, contours) for i in indices})
@@ -1201,7 +1214,7 @@ def main(argv=None):
                  help="with --traced: the fraction of the frames given a soft blur (sigma "
                  "0.4-1 px: camera blur, a soft upscaler)")
   args = p.parse_args(argv)
-  for name in ("spread", "contours", "frames", "light_traces", "bright_traces", "soft_frames"):
+  for name in ("spread", "contours", "frames"):
     if not 0.0 <= getattr(args, name) <= 1.0:
       p.error(f"--{name.replace('_', '-')} must be a fraction in [0, 1], "
               f"not {getattr(args, name)}")
@@ -1209,14 +1222,12 @@ def main(argv=None):
     p.error("--contours draws styles: add --styles")
   if args.traced and not args.frames:
     p.error("--traced is a kind of frame: add --frames")
-  if args.soft_frames != SOFT_FRAMES and not args.traced:
-    p.error("--soft-frames softens traced frames: add --traced")
-  for name in ("light_traces", "bright_traces"):
-    if getattr(args, name) and not args.traced:
-      p.error(f"--{name.replace('_', '-')} shades traced frames' lines: add --traced")
+  try:
+    kind = FrameKind(args.traced, args.light_traces, args.bright_traces, args.soft_frames)
+  except ValueError as e:
+    p.error(f"--{e}")
   write_dataset(args.out, args.count, args.seed, args.size, args.start, args.workers,
-                args.spread, args.styles, args.frames, args.contours, args.traced,
-                args.light_traces, args.bright_traces, args.soft_frames)
+                args.spread, args.styles, args.frames, args.contours, kind)
   print(f"wrote {args.count} pairs to {args.out}/color and {args.out}/line")
 
 
