@@ -15,12 +15,16 @@ emotes, the soup 18.85), calibrated.  From this tree, in one command:
 
   INIT=pretrained FRAMES=traced CONFIG=configs/traced_finetune.py launch/soup.sh runs/traced
 
-The stage shipped after it is this config once more, from that soup, on pairs
-whose traced frames draw 60 % of their colored lines in a light shade of the
-fill (``synthetic --light-traces 0.6``, seed 17; ``launch/pretrain.sh`` points
-``data.root`` at them), two seeds averaged and calibrated:
+The shipped stage after it is this config once more, from that soup, on pairs
+of seed 17 whose traced frames draw 60 % of their colored lines in a light shade
+of the fill and half their thin lines brighter than a dark fill (rim lights:
+``synthetic --light-traces 0.6 --bright-traces 0.5``; ``launch/pretrain.sh``
+points ``data.root`` at them), two seeds averaged and calibrated:
 
-  INIT=pretrained FRAMES=light CONFIG=configs/traced_finetune.py launch/soup.sh runs/light
+  INIT=pretrained FRAMES=bright CONFIG=configs/traced_finetune.py launch/soup.sh runs/bright
+
+(INIT naming the traced soup; docs/model_card.md lists the other FRAMES kinds
+tried from it.)
 """
 
 from lineart_jax.config_files import sibling
