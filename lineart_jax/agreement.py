@@ -36,9 +36,11 @@ reference's files (often JPEGs) are read as gray and thresholded the same way.
   *dark* line where, within 1 px, the image has a dark line narrower than 7 px
   (its black top-hat of the luma) deeper by 5 luma levels than any bright one
   there, and deeper than 8; on a *bright* line the other way round (rim lights,
-  highlight traces); else on neither (a boundary between flat areas, a soft edge);
-  **bright share** = the share of the reference's ink on bright lines, **recall
-  dark** and **recall bright** = recall on those pixels alone.  On three of the
+  highlight traces); else on *other* edges (a step between flat areas: a cel
+  shadow's or a silhouette's boundary with no stroke drawn; a soft edge);
+  **bright share** and **other share** = the shares of the reference's ink on
+  bright lines and on other edges, **recall dark**, **recall bright** and
+  **recall other** = recall on those pixels alone.  On three of the
   dev frames a quarter to a third of AniLines-basic's ink lies on bright lines
   (docs/model_card.md).
 
@@ -123,6 +125,8 @@ class Counts:
   dark_found: int = 0   # those within the tolerance of ours
   ref_bright: int = 0   # the reference's ink on bright lines
   bright_found: int = 0
+  ref_other: int = 0    # the reference's ink on neither: other edges
+  other_found: int = 0
 
   def __add__(self, other: "Counts") -> "Counts":
     return Counts(*(a + b for a, b in zip(dataclasses.astuple(self),
@@ -130,7 +134,8 @@ class Counts:
 
   def shares(self) -> dict[str, float]:
     """ink, ref_ink, solid, ref_solid (shares of the pixels), ink_ratio, recall,
-    precision, bright_share, recall_dark, recall_bright (NaN where undefined)."""
+    precision, bright_share, other_share, recall_dark, recall_bright, recall_other
+    (NaN where undefined)."""
     ink_share, ref_share = _share(self.ink, self.pixels), _share(self.ref_ink, self.pixels)
     return {"ink": ink_share, "ref_ink": ref_share,
             "ink_ratio": _share(ink_share, ref_share),
@@ -139,8 +144,10 @@ class Counts:
             "recall": _share(self.ref_found, self.ref_ink),
             "precision": _share(self.ours_near, self.ink),
             "bright_share": _share(self.ref_bright, self.ref_sorted),
+            "other_share": _share(self.ref_other, self.ref_sorted),
             "recall_dark": _share(self.dark_found, self.ref_dark),
-            "recall_bright": _share(self.bright_found, self.ref_bright)}
+            "recall_bright": _share(self.bright_found, self.ref_bright),
+            "recall_other": _share(self.other_found, self.ref_other)}
 
 
 def compare(ours: np.ndarray, reference: np.ndarray, threshold: float = THRESHOLD,
@@ -164,12 +171,14 @@ def compare(ours: np.ndarray, reference: np.ndarray, threshold: float = THRESHOL
     counts.ref_sorted = counts.ref_ink
     counts.ref_dark, counts.dark_found = int(np.sum(b & dark)), int(np.sum(found & dark))
     counts.ref_bright, counts.bright_found = int(np.sum(b & bright)), int(np.sum(found & bright))
+    other = ~(dark | bright)
+    counts.ref_other, counts.other_found = int(np.sum(b & other)), int(np.sum(found & other))
   return counts
 
 
 # -- the command line ----------------------------------------------------------
 COLUMNS = ("ink", "ref_ink", "ink_ratio", "solid", "ref_solid", "recall", "precision",
-           "bright_share", "recall_dark", "recall_bright")
+           "bright_share", "other_share", "recall_dark", "recall_bright", "recall_other")
 
 
 def find(folder: str, stem: str) -> str | None:
@@ -188,14 +197,15 @@ def format_table(reference: str, rows: list[tuple[str, Counts]], what: str) -> s
           f"  ours: {what}\n"
           f"{'image':12s} {'ink %':>7s} {'ref ink %':>9s} {'ratio':>6s} {'solid %':>7s} "
           f"{'ref solid %':>11s} {'recall':>6s} {'precision':>9s} {'bright %':>8s} "
-          f"{'R dark':>6s} {'R bright':>8s}")
+          f"{'other %':>7s} {'R dark':>6s} {'R bright':>8s} {'R other':>7s}")
   lines = [head]
   for name, counts in rows + [("all", sum((c for _, c in rows), Counts()))]:
     s = counts.shares()
     lines.append(f"{name:12s} {100 * s['ink']:7.2f} {100 * s['ref_ink']:9.2f} "
                  f"{s['ink_ratio']:6.2f} {100 * s['solid']:7.2f} {100 * s['ref_solid']:11.2f} "
                  f"{s['recall']:6.3f} {s['precision']:9.3f} {100 * s['bright_share']:8.1f} "
-                 f"{s['recall_dark']:6.3f} {s['recall_bright']:8.3f}")
+                 f"{100 * s['other_share']:7.1f} {s['recall_dark']:6.3f} "
+                 f"{s['recall_bright']:8.3f} {s['recall_other']:7.3f}")
   return "\n".join(lines)
 
 

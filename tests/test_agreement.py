@@ -119,17 +119,21 @@ def test_cli_on_folders(tmp_path):
 
 def test_recall_by_line_polarity_splits_dark_and_bright_lines():
   """With the color image, the reference's ink is sorted by what the image shows
-  there: a dark line (recalled here) and a bright rim light (missed)."""
+  there: a dark line (recalled here), a bright rim light and a plain step between
+  flat areas (missed; the step found where ours draws it)."""
   color = np.full((64, 64, 3), 120, np.uint8)
   color[:, 10] = 20    # a dark line
   color[:, 40] = 240   # a bright line
   color[:, 52:] = 200  # a plain boundary between two flat areas: neither
   reference = _lines(10, 40, 52)
   s = agreement.compare(_lines(10), reference, color=color).shares()
-  assert s["recall_dark"] == 1.0 and s["recall_bright"] == 0.0
-  assert s["bright_share"] == pytest.approx(1 / 3)
+  assert s["recall_dark"] == 1.0 and s["recall_bright"] == 0.0 and s["recall_other"] == 0.0
+  assert s["bright_share"] == pytest.approx(1 / 3) and s["other_share"] == pytest.approx(1 / 3)
   assert s["recall"] == pytest.approx(1 / 3)
+  step = agreement.compare(_lines(52), reference, color=color).shares()  # the step alone
+  assert step["recall_other"] == 1.0 and step["recall_dark"] == 0.0
   plain = agreement.compare(_lines(10), reference).shares()  # no color: not sorted
-  assert np.isnan(plain["bright_share"]) and np.isnan(plain["recall_bright"])
+  assert all(np.isnan(plain[k]) for k in ("bright_share", "other_share", "recall_bright",
+                                          "recall_other"))
   with pytest.raises(ValueError, match="color image"):
     agreement.compare(_lines(10), reference, color=color[:32])
