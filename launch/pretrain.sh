@@ -26,7 +26,8 @@
 # seed 17, into RUNS/data_stage2_light; model card), FRAMES=bright as those with half of
 # their thin lines brighter than a dark fill (rim lights: --bright-traces 0.5, seed 17,
 # into RUNS/data_stage2_bright), FRAMES=brighter with 80 % (--bright-traces 0.8, seed 19,
-# into RUNS/data_stage2_brighter), FRAMES=bright2 as bright on brighter's seed 19 (into
+# into RUNS/data_stage2_brighter), FRAMES=bright8 as brighter on bright's seed 17 (into
+# RUNS/data_stage2_bright8), FRAMES=bright2 as bright on brighter's seed 19 (into
 # RUNS/data_stage2_bright2; brighter's control), FRAMES=soft as bright with 80 % of the
 # traced frames softened instead of 35 % (--soft-frames 0.8, seed 17, into
 # RUNS/data_stage2_soft); CONFIG=FILE replaces stage 2's config.  The shipped model's
@@ -72,11 +73,14 @@ case $FRAMES in  # stage 2's pairs: their folder's suffix, seed and generator fl
     flags=("${frames[@]}" --traced --light-traces 0.6 --bright-traces 0.5) ;;
   brighter) kind=_brighter seed2=19
     flags=("${frames[@]}" --traced --light-traces 0.6 --bright-traces 0.8) ;;
+  bright8) kind=_bright8 seed2=17
+    flags=("${frames[@]}" --traced --light-traces 0.6 --bright-traces 0.8) ;;
   bright2) kind=_bright2 seed2=19
     flags=("${frames[@]}" --traced --light-traces 0.6 --bright-traces 0.5) ;;
   soft) kind=_soft seed2=17
     flags=("${frames[@]}" --traced --light-traces 0.6 --bright-traces 0.5 --soft-frames 0.8) ;;
-  *) echo "FRAMES=$FRAMES: not one of 1, traced, light, bright, brighter, bright2, soft" >&2; exit 2 ;;
+  *) echo "FRAMES=$FRAMES: not one of 1, traced, light, bright, brighter, bright8," \
+       "bright2, soft" >&2; exit 2 ;;
 esac
 if [[ -z $INIT ]]; then
   pairs "$RUNS/data_stage1" 3000 2
