@@ -41,8 +41,8 @@ reference's files (often JPEGs) are read as gray and thresholded the same way.
   **bright share** and **other share** = the shares of the reference's ink on
   bright lines and on other edges, **recall dark**, **recall bright** and
   **recall other** = recall on those pixels alone.  On three of the
-  dev frames a quarter to a third of AniLines-basic's ink lies on bright lines
-  (docs/model_card.md).
+  dev frames a quarter to a third of AniLines-basic's ink lies on bright lines,
+  and on all four a quarter to two fifths on other edges (docs/model_card.md).
 
 This is **agreement with a peer, never a score against truth**: the reference
 is another extractor's guess, and agreement alone is easy to game: an operator
