@@ -7,8 +7,8 @@ are paper in both.
 """
 
 import cv2
-import pytest
 import numpy as np
+import pytest
 
 from lineart_jax import style as style_lib
 from lineart_jax.data import synthetic

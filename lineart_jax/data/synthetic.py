@@ -442,10 +442,8 @@ class Pen:
   def __init__(self, rng, kind: FrameKind | None = None):
     """``kind``: a frame's pen (None: a drawing's)."""
     self.rng = rng
-    kind = FrameKind() if kind is None else kind
-    # Traced frames: the share of the colored lines drawn in a light shade of the fill,
-    # and of every thin line drawn brighter than it (0 unless traced: ``FrameKind``).
-    self.light_traces, self.bright_traces = kind.light_traces, kind.bright_traces
+    # Its light and bright shares (``_color``) are 0 unless traced (``FrameKind``).
+    self.kind = kind = FrameKind() if kind is None else kind
     if kind.traced:  # a traced anime frame's lines (``_traced_lines``)
       self._traced_lines(rng)
       return
@@ -478,7 +476,8 @@ class Pen:
     rng = self.rng
     # A traced frame's thin line may be brighter than the fill (a rim light or a
     # highlight trace), where the fill is dark enough for that to show.
-    if thin and self.bright_traces and rng.uniform() < self.bright_traces:
+    bright, light = self.kind.bright_traces, self.kind.light_traces
+    if thin and bright and rng.uniform() < bright:
       rgb = _bright_trace(rng, fill)
       if rgb is not None:
         return rgb
@@ -489,7 +488,7 @@ class Pen:
     # luminance where their recall is lowest).  Bright or light, it is a drawn line
     # all the same, in its ink's tone in the line art.
     if thin and self.colored and rng.uniform() < 0.8:
-      if self.light_traces and rng.uniform() < self.light_traces:
+      if light and rng.uniform() < light:
         return np.clip(np.asarray(fill) * rng.uniform(*LIGHT_TRACE_SHADE), 0, 255)
       shade = np.clip(0.2 + 0.6 * gray / 255.0 + rng.normal(0, 0.08), 0.15, 0.9)
       return np.clip(np.asarray(fill) * shade, 0, 255)
