@@ -1,7 +1,7 @@
 """Held-out synthetic anime frames, both targets: the contours control against truth.
 
   python bench/contours.py --checkpoint=WEIGHTS [--baseline=pretrained] [--pairs 120]
-      [--seed 99] [--size 384] [--frames 1.0] [--tone drawn] [--traced]
+          [--seed 99] [--size 384] [--frames 1.0] [--tone drawn] [--traced] [--by-scene]
 
 Unlike real frames (``lineart_jax.agreement``: agreement with a peer, no truth),
 the generator knows both line arts of a pair exactly: the drawn lines
@@ -16,6 +16,12 @@ threshold of the set, and PSNR, ``evaluation.score_images``):
 * the all-contours target: the model with ``--contours=all``, the baseline
   likewise where it has the contours entry (else in its default style: it knows
   drawn lines only) and the OpenCV method.
+
+``--by-scene`` then splits the model's scores by what each pair shows
+(``synthetic.SCENES``: a night sky, a city, graphics, ...), at the threshold the
+whole set chose: each scene's share of the target's ink, of the ink the model
+missed and of its false ink, and its F@2: where a model's misses lie (on the
+untraced frames, the CG cities' rows of lit windows).
 """
 
 from __future__ import annotations
@@ -26,9 +32,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from lineart_jax.data.synthetic import FrameKind, make_pair  # noqa: E402
-from lineart_jax.evaluation import score_images  # noqa: E402
-from lineart_jax.infer import NetworkExtractor  # noqa: E402
+from lineart_jax.data.synthetic import SCENES, FrameKind, make_pair  # noqa: E402
+from lineart_jax.evaluation import InkFScore, score_images  # noqa: E402
+from lineart_jax.infer import NetworkExtractor, extract  # noqa: E402
 from lineart_jax.style import Style  # noqa: E402
 
 
@@ -43,18 +49,22 @@ def main(argv=None) -> None:
   p.add_argument("--tone", default="drawn", choices=["drawn", "dark"])
   p.add_argument("--traced", action="store_true",
                  help="the frames as traced cels (synthetic --traced)")
+  p.add_argument("--by-scene", action="store_true",
+                 help="then the model's scores split by scene (a second pass over the pairs)")
   args = p.parse_args(argv)
   names = [f"{i:06d}" for i in range(args.pairs)]
   models = {"model": args.checkpoint, "baseline": args.baseline}
   extractors = {label: NetworkExtractor.from_weights(spec) for label, spec in models.items()}
-  rows = []
+  rows, scene_rows = [], []
   for contours in ("drawn", "all"):
     target_style = Style(contours=contours, tone=args.tone)
-    pairs = []
+    pairs, scenes = [], []
     for i in range(args.pairs):
+      info = {}
       color, line = make_pair(args.seed, i, args.size, style=target_style, frames=args.frames,
-                              kind=FrameKind(traced=args.traced))
+                              kind=FrameKind(traced=args.traced), info=info)
       pairs.append({"color": color, "line": line})
+      scenes.append(info["scene"])
     for label, extractor in extractors.items():
       # the target's style; the baseline's default where it lacks the contours entry
       fits = label == "model" or extractor.style_dims >= target_style.dims_needed
@@ -63,6 +73,9 @@ def main(argv=None) -> None:
       scores = score_images(extractor, pairs, names, None)
       rows.append((contours, f"{label} ({models[label]}, {extractor.style.describe()})",
                    scores["model"]))
+      if label == "model" and args.by_scene:
+        scene_rows += by_scene(extractor, pairs, names, scenes, scores["model"]["threshold"],
+                               contours)
     rows.append((contours, "OpenCV dilate-diff", scores["opencv"]))
   print(f"\n{args.pairs} pairs, seed {args.seed}, {args.size} px, frames {args.frames:g}"
         f"{' (traced)' if args.traced else ''}")
@@ -70,6 +83,33 @@ def main(argv=None) -> None:
   for target, method, s in rows:
     print(f"{target:8s} {method:80s} {s['f_score']:6.3f} {s['precision']:6.3f} "
           f"{s['recall']:6.3f} {s['psnr']:6.2f}")
+  if scene_rows:
+    print("\nthe model by scene, at the whole set's threshold; shares of the set's target ink, "
+          "of the target ink it missed and of its false ink")
+    print(f"{'target':8s} {'scene':14s} {'pairs':>5s} {'ink':>6s} {'missed':>6s} {'false':>6s} "
+          f"{'F@2':>6s} {'P':>6s} {'R':>6s}")
+    for row in scene_rows:
+      print("{:8s} {:14s} {:5d} {:6.1%} {:6.1%} {:6.1%} {:6.3f} {:6.3f} {:6.3f}".format(*row))
+
+
+def by_scene(extractor, pairs, names, scenes, threshold: float, target: str) -> list[tuple]:
+  """Rows (target, scene, pairs, shares of ink, missed and false ink, F@2, P, R)
+  for each scene present, the model's ink thresholded at ``threshold``."""
+  fscores = {}
+  for pair, name, scene in zip(pairs, names, scenes):
+    fscore = fscores.setdefault(scene, InkFScore(thresholds=[threshold]))
+    fscore.add(extract(pair["color"], extractor, None, name), pair["line"] / 255.0)
+  # each: precision hits, predicted ink, recall hits, target ink
+  total = sum(f.counts[0] for f in fscores.values())
+  missed_all, false_all = total[3] - total[2], total[1] - total[0]
+  rows = []
+  for scene in [s for s in SCENES if s in fscores]:
+    hits_p, n_p, hits_r, n_t = fscores[scene].counts[0]
+    r = fscores[scene].result()
+    rows.append((target, scene, scenes.count(scene), n_t / max(total[3], 1),
+                 (n_t - hits_r) / max(missed_all, 1), (n_p - hits_p) / max(false_all, 1),
+                 r["f_score"], r["precision"], r["recall"]))
+  return rows
 
 
 if __name__ == "__main__":

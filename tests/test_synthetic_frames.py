@@ -65,6 +65,22 @@ def test_frames_leave_the_drawings_as_they_were():
   assert 0 < differ < 12
 
 
+def test_info_names_each_pairs_scene_and_changes_no_pair():
+  """make_pair's info (bench/contours.py --by-scene): a drawing is "drawing", a
+  frame one of the frame scenes, and asking changes nothing drawn."""
+  seen = set()
+  for i in range(16):
+    info = {}
+    pair = synthetic.make_pair(3, i, SIZE, frames=0.75, info=info)
+    frame = np.random.default_rng([3, i, synthetic.FRAME_STREAM]).uniform() < 0.75
+    assert (info["scene"] != "drawing") == frame, (i, info)
+    assert info["scene"] in synthetic.SCENES
+    for a, b in zip(pair, synthetic.make_pair(3, i, SIZE, frames=0.75)):
+      np.testing.assert_array_equal(a, b)
+    seen.add(info["scene"])
+  assert len(seen) >= 4, seen  # drawings and several kinds of frame
+
+
 def test_dark_clutter_and_letterbox_bars_are_paper_in_both_targets():
   for st in (Style(), Style(contours="all")):
     canvas = synthetic.Canvas(np.random.default_rng(1), SIZE, st)

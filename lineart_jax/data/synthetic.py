@@ -74,6 +74,9 @@ CONTOUR_GRAY = 20.0  # the tone of a contour with no drawn stroke (contours=all)
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 STYLE_STREAM = 1  # third entry of the seed of a pair's style choices: (seed, index, 1)
 FRAME_STREAM = 3  # (seed, index, 3): whether a pair is an anime frame (``make_pair``)
+# What a pair shows (``make_pair``'s ``info``): a drawing, or an anime frame's scene
+# (``_frame_scene``; a night sky may have clutter, a city at night is a night sky too).
+SCENES = ("drawing", "night sky", "city at night", "city", "graphics", "floor", "background")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +162,9 @@ class Canvas:
     # A traced anime frame (``FrameKind.traced``): its hair strands are
     # drawn lines, where a drawing's colorist paints streaks.
     self.traced = False
+    # What the image shows (``SCENES``; ``make_pair``'s ``info``): a bench scores
+    # each kind of scene apart, to say where a model's misses lie.
+    self.scene = "drawing"
 
   # -- coverage masks --------------------------------------------------------
   def region(self, pts: np.ndarray) -> np.ndarray:
@@ -1039,20 +1045,26 @@ def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float,
   u = rng.uniform()
   if u < 0.45:
     _night(canvas, rng, size)
+    canvas.scene = "night sky"
     if rng.uniform() < 0.45:
       _city(canvas, rng, size)
+      canvas.scene = "city at night"
     if rng.uniform() < 0.5:
       _clutter(canvas, rng, size)
   elif u < 0.6:
     _background(canvas, rng, size)
     _city(canvas, rng, size)
+    canvas.scene = "city"
   elif u < 0.75:
     canvas.fill_background(_rgb(rng, 0, 255))
     _graphic(canvas, rng, size)
+    canvas.scene = "graphics"
   elif u < 0.88:
     _floor(canvas, rng, size)
+    canvas.scene = "floor"
   else:
     _background(canvas, rng, size)
+    canvas.scene = "background"
   if canvas.traced:  # figures in most frames: a screenshot is mostly drawn figures
     count = int(rng.integers(0, 3) if rng.uniform() < 0.25 else rng.integers(3, 12))
   else:
@@ -1072,7 +1084,8 @@ def _frame_scene(canvas: Canvas, pen: Pen, rng, size: int) -> tuple[bool, float,
 
 def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
               style: Style | None = None, frames: float = 0.0,
-              kind: FrameKind = FrameKind()) -> tuple[np.ndarray, np.ndarray]:
+              kind: FrameKind = FrameKind(), info: dict | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
   """The pair (color (S, S, 3) uint8 RGB, line (S, S) uint8) for (seed, index).
 
   ``spread``: the fraction of pairs whose color image has its lines 0.4-1.2 px
@@ -1084,6 +1097,7 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
   ones is drawn apart (``FRAME_STREAM``), so the drawings are those of
   ``frames=0``.  ``kind``: how the frames are drawn (``FrameKind``: traced cels,
   their light, bright and soft shares); every drawing is the same whatever it is.
+  ``info``: a dict to receive ``"scene"``, what the pair shows (one of ``SCENES``).
   """
   rng = np.random.default_rng([seed, index])
   canvas = Canvas(rng, size, style, np.random.default_rng([seed, index, STYLE_STREAM]))
@@ -1091,6 +1105,8 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
     canvas.traced = kind.traced
     color, line = canvas.result(*_frame_scene(canvas, Pen(rng, kind), rng, size))
     color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng, kind)
+    if info is not None:
+      info["scene"] = canvas.scene
     return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
   _background(canvas, rng, size)
   pen = Pen(rng)
@@ -1106,6 +1122,8 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
     _sparkle(canvas, rng, size)
   color, line = canvas.result(*_paint_like_colorist(canvas, rng, spread))
   color = _degrade(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng)
+  if info is not None:
+    info["scene"] = canvas.scene
   return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
 
 
