@@ -45,7 +45,8 @@ def get_config() -> ml_collections.ConfigDict:
   c.train_only = ""             # "" = every parameter; "style" = only the style layers
                                 # (<bn>_style): the loaded network's weights and
                                 # BatchNorm statistics stay fixed, so the default style
-                                # computes exactly the model of init_from
+                                # computes exactly the model of init_from; "skips" =
+                                # only the skip connections (model.arch="skip")
   c.init_from = ""              # "" = random init; "pretrained" = the shipped weights,
                                 # or a workdir / checkpoint folder (params and BatchNorm)
                                 # or a folder of weights in the shipped format

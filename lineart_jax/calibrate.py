@@ -155,12 +155,13 @@ def run_data(weights: str) -> str | None:
 
 
 def inherited_calibration(weights: str) -> dict | None:
-  """For a run that trained only its style layers (``train_only``) from
+  """For a run that trained only its style layers (``train_only="style"``) from
   calibrated weights: that calibration, which the run's frozen last layer still
   holds.  Fitting again would change the default style, which such a run keeps
-  exactly as its ``init_from`` by construction, and every style's output with it."""
+  exactly as its ``init_from`` by construction, and every style's output with it.
+  (A run of the skips alone changes the default style: it is fitted anew.)"""
   config = run_config(weights)
-  if not config.get("train_only") or not config.get("init_from"):
+  if config.get("train_only") != "style" or not config.get("init_from"):
     return None
   from lineart_jax import pretrained
   try:

@@ -24,7 +24,7 @@ import optax
 from jax.sharding import Mesh, PartitionSpec as P
 
 from lineart_jax import losses, sharding
-from lineart_jax.model import STYLE_SUFFIX, AutoEncoder, init_variables
+from lineart_jax.model import SKIPS, STYLE_SUFFIX, AutoEncoder, init_variables
 from lineart_jax.sharding import DATA_AXIS
 
 
@@ -58,8 +58,8 @@ def make_schedule(learning_rate: float, num_steps: int, schedule: str = "constan
   raise ValueError(f"optimizer.schedule must be 'constant' or 'warmup_cosine', not {schedule!r}")
 
 
-# config.train_only: which parameters a run trains.
-TRAIN_ONLY = ("", "style")
+# config.train_only: which parameters a run trains ("" = all; trainable_mask).
+TRAIN_ONLY = ("", "style", "skips")
 
 
 def _check_train_only(train_only: str) -> None:
@@ -72,20 +72,28 @@ def trainable_mask(params: Any, train_only: str = "") -> Any:
   """A tree of bools like ``params``: True where the run trains the parameter.
 
   ``train_only=""`` trains all of them; ``"style"`` only the style layers
-  (``<bn>_style``, ``model.style_dims > 0``).  Why freeze the rest: the style
-  vector is an offset from the default style and the style layers are linear
-  and bias-free, so with the loaded network fixed (weights *and* BatchNorm
-  statistics) the default style computes exactly the loaded model, however
-  long the fine-tune runs; only the other styles are learnt.
+  (``<bn>_style``, ``model.style_dims > 0``); ``"skips"`` only the skip
+  connections (``model.SKIPS``, ``model.arch="skip"``).  Why freeze the rest:
+  either kind of layer starts at zero from loaded weights, and with the loaded
+  network fixed (weights *and* BatchNorm statistics) the run starts at exactly
+  the loaded model and learns only what those layers add.  The style layers are
+  linear and bias-free, so the default style computes the loaded model however
+  long the run; the skips change every style, and learn at a learning rate the
+  whole network would not bear (their few weights from zero in a short stage).
   """
   _check_train_only(train_only)
   flat = flax.traverse_util.flatten_dict(params)
   if not train_only:
     return flax.traverse_util.unflatten_dict({k: True for k in flat})
-  mask = {k: any(str(part).endswith(STYLE_SUFFIX) for part in k) for k in flat}
+  if train_only == "style":
+    mask = {k: any(str(part).endswith(STYLE_SUFFIX) for part in k) for k in flat}
+    missing = "style layers: set model.style_dims=6"
+  else:
+    names = {name for name, _, _, _ in SKIPS}
+    mask = {k: any(part in names for part in k) for k in flat}
+    missing = "skip connections: set model.arch=skip"
   if not any(mask.values()):
-    raise ValueError("train_only='style', but the model has no style layers: set "
-                     "model.style_dims=6")
+    raise ValueError(f"train_only={train_only!r}, but the model has no {missing}")
   return flax.traverse_util.unflatten_dict(mask)
 
 

@@ -66,3 +66,12 @@ def test_recipe_from_this_tree_fine_tunes_with_stage3_settings():
 def test_base_builds_the_seed_network_without_options():
   model = _load("base").model
   assert (model.arch, model.edges) == ("seed", 0)
+
+
+def test_skips_stage_trains_the_skips_alone_on_the_traced_stage_settings():
+  traced, skips = _load("traced_finetune").to_dict(), _load("skips_finetune").to_dict()
+  assert {k for k in traced if skips[k] != traced[k]} == {"model", "train_only", "optimizer",
+                                                          "data"}
+  assert skips["model"] == {**traced["model"], "arch": "skip"}
+  assert skips["optimizer"] == {**traced["optimizer"], "learning_rate": 1e-3}
+  assert skips["train_only"] == "skips" and skips["init_from"] == "pretrained"
