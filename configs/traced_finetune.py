@@ -1,4 +1,4 @@
-"""The shipped network's last two stages: the contours stage again, gently, on traced frames.
+"""Two stages of the shipped network: the contours stage again, gently, on traced frames.
 
 Issue 41.  On the dev frames the contours model drew the lines it was unsure of
 (thin, soft, in a shade of the fill, hair strands that the drawings' generator
@@ -24,7 +24,8 @@ points ``data.root`` at them), two seeds averaged and calibrated:
   INIT=pretrained FRAMES=bright CONFIG=configs/traced_finetune.py launch/soup.sh runs/bright
 
 (INIT naming the traced soup; docs/model_card.md lists the other FRAMES kinds
-tried from it.)
+tried from it.)  The shipped model is that soup with skip connections trained
+alone on it (configs/skips_finetune.py).
 """
 
 from lineart_jax.config_files import sibling

@@ -8,13 +8,14 @@
 # then writes the average of their stage 2 (python -m lineart_jax.pretrained) and
 # calibrates it as pretrain.sh does: RUNS/shipped/lineart.{msgpack,json} (copy it
 # into lineart_jax/pretrained/ to ship it).  Reruns resume, as pretrain.sh's do.
-# The shipped model's last two stages (docs/model_card.md), in this order:
+# The shipped model's last three stages (docs/model_card.md), in this order:
 #   INIT=pretrained FRAMES=traced CONFIG=configs/traced_finetune.py launch/soup.sh runs/traced
 #   INIT=pretrained FRAMES=bright CONFIG=configs/traced_finetune.py launch/soup.sh runs/bright
+#   INIT=pretrained FRAMES=bright2 CONFIG=configs/skips_finetune.py launch/soup.sh runs/skips
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 || $1 == --* ]]; then
-  sed -n '2,13p' "$0" >&2
+  sed -n '2,14p' "$0" >&2
   exit 2
 fi
 RUNS=$1

@@ -33,8 +33,9 @@ weight-free output layer ``darken_lines`` (every line's core at full ink), which
 the default tone leaves out.
 
 Every new layer starts at zero, so a network with any option computes exactly
-what the seed network with the same weights computes: a fine-tune from the shipped
-(seed) weights starts from the shipped model (``extend_variables``).
+what the seed network with the same weights computes: a fine-tune from seed
+weights starts from the model they are (``extend_variables``).  The shipped
+weights have the skips (trained alone on a fixed network: docs/model_card.md).
 """
 
 from __future__ import annotations
