@@ -421,17 +421,21 @@ def extend_variables(fresh: dict, saved: dict) -> tuple[dict, list[str]]:
   Loading seed-network weights into a network with edge maps or skips: the
   options' layers are zero-initialised, so the result computes what ``saved``
   computes.  Style layers made for fewer style entries (``style.LEGACY_DIMS``)
-  get zero rows for the new ones (``contours``), so they too compute what they
-  did.  Any other difference (a saved layer the new network lacks, another
-  shape) is an error naming the layer.
+  get zero rows for the new ones (``contours``), and the skip from the input,
+  made without edge maps, zero rows for the maps' channels (after RGB), so they
+  too compute what they did.  Any other difference (a saved layer the new
+  network lacks, another shape) is an error naming the layer.
   """
   new = []
+  grows = {name for name, source, _, _ in SKIPS if source == "input"}
 
-  def grow_style_rows(f, s, path):
-    """A saved style kernel with fewer style entries (its input axis), zero-padded."""
+  def grow_input_rows(f, s, path):
+    """A saved style kernel with fewer style entries, or input skip kernel with
+    fewer input channels (the input axis), zero-padded at the end."""
     f_shape, s_shape = np.shape(f), np.shape(s)
     axis = len(f_shape) - 2  # Dense (in, out); Conv (kh, kw, in, out)
-    if (not any(p.endswith(STYLE_SUFFIX) for p in path) or len(f_shape) != len(s_shape)
+    if (not any(p.endswith(STYLE_SUFFIX) or p in grows for p in path)
+        or len(f_shape) != len(s_shape)
         or axis < 0 or f_shape[:axis] + f_shape[axis + 1:] != s_shape[:axis] + s_shape[axis + 1:]
         or s_shape[axis] > f_shape[axis]):
       return None
@@ -454,7 +458,7 @@ def extend_variables(fresh: dict, saved: dict) -> tuple[dict, list[str]]:
           new.append("/".join(path + [k]))
       return out
     if tuple(np.shape(f)) != tuple(np.shape(s)):
-      grown = grow_style_rows(f, s, path)
+      grown = grow_input_rows(f, s, path)
       if grown is not None:
         return grown
       raise ValueError(f"{'/'.join(path)}: saved shape {tuple(np.shape(s))}, "

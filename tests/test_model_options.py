@@ -107,6 +107,20 @@ def test_new_layers_start_at_zero_so_the_loaded_model_is_unchanged(seed_weights,
   np.testing.assert_array_equal(np.asarray(predict_lines(model, variables, x)), want)
 
 
+def test_edge_maps_added_to_trained_skips_leave_the_model_unchanged(seed_weights):
+  """Weights with trained skips and no edge maps (the shipped form) extend to a
+  network with both: the input skip gains zero rows for the maps' channels."""
+  x = _image(40, 56)[None]
+  model, skips, _ = _with_options(seed_weights, "skip", 0, new_scale=0.1)
+  want = np.asarray(predict_lines(model, skips, x))
+  both = from_config(ModelConfig(WIDTH, "skip", 2))
+  merged, new = extend_variables(jax.tree.map(np.asarray, init_variables(both, 3)), skips)
+  assert new == ["encoder1_edges"]
+  kernel = merged["params"]["skip_full"]["kernel"]
+  assert kernel.shape[2] == 3 + 2 and np.all(kernel[:, :, 3:] == 0)
+  np.testing.assert_array_equal(np.asarray(predict_lines(both, merged, x)), want)
+
+
 @pytest.mark.parametrize("arch,edges", OPTIONS)
 def test_option_layers_change_the_output_and_fold_for_export(seed_weights, arch, edges):
   x = _image(40, 56)[None]
