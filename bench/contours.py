@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from lineart_jax.data.synthetic import SCENES, FrameKind, make_pair  # noqa: E402
 from lineart_jax.evaluation import InkFScore, score_images  # noqa: E402
-from lineart_jax.infer import NetworkExtractor, extract  # noqa: E402
+from lineart_jax.infer import NetworkExtractor  # noqa: E402
 from lineart_jax.style import Style  # noqa: E402
 
 
@@ -50,7 +50,7 @@ def main(argv=None) -> None:
   p.add_argument("--traced", action="store_true",
                  help="the frames as traced cels (synthetic --traced)")
   p.add_argument("--by-scene", action="store_true",
-                 help="then the model's scores split by scene (a second pass over the pairs)")
+                 help="then the model's scores split by scene")
   args = p.parse_args(argv)
   names = [f"{i:06d}" for i in range(args.pairs)]
   models = {"model": args.checkpoint, "baseline": args.baseline}
@@ -70,12 +70,13 @@ def main(argv=None) -> None:
       fits = label == "model" or extractor.style_dims >= target_style.dims_needed
       extractor.style = target_style if fits else Style(tone=args.tone)
       extractor.check_style(extractor.style)
-      scores = score_images(extractor, pairs, names, None)
+      predictions = {}
+      scores = score_images(extractor, pairs, names, None, predictions=predictions)
       rows.append((contours, f"{label} ({models[label]}, {extractor.style.describe()})",
                    scores["model"]))
       if label == "model" and args.by_scene:
-        scene_rows += by_scene(extractor, pairs, names, scenes, scores["model"]["threshold"],
-                               contours)
+        scene_rows += by_scene([predictions[n] for n in names], pairs, scenes,
+                               scores["model"]["threshold"], contours)
     rows.append((contours, "OpenCV dilate-diff", scores["opencv"]))
   print(f"\n{args.pairs} pairs, seed {args.seed}, {args.size} px, frames {args.frames:g}"
         f"{' (traced)' if args.traced else ''}")
@@ -92,13 +93,12 @@ def main(argv=None) -> None:
       print("{:8s} {:14s} {:5d} {:6.1%} {:6.1%} {:6.1%} {:6.3f} {:6.3f} {:6.3f}".format(*row))
 
 
-def by_scene(extractor, pairs, names, scenes, threshold: float, target: str) -> list[tuple]:
+def by_scene(predictions, pairs, scenes, threshold: float, target: str) -> list[tuple]:
   """Rows (target, scene, pairs, shares of ink, missed and false ink, F@2, P, R)
-  for each scene present, the model's ink thresholded at ``threshold``."""
+  for each scene present, the model's ``predictions`` thresholded at ``threshold``."""
   fscores = {}
-  for pair, name, scene in zip(pairs, names, scenes):
-    fscore = fscores.setdefault(scene, InkFScore(thresholds=[threshold]))
-    fscore.add(extract(pair["color"], extractor, None, name), pair["line"] / 255.0)
+  for pred, pair, scene in zip(predictions, pairs, scenes):
+    fscores.setdefault(scene, InkFScore(thresholds=[threshold])).add(pred, pair["line"] / 255.0)
   # each: precision hits, predicted ink, recall hits, target ink
   total = sum(f.counts[0] for f in fscores.values())
   missed_all, false_all = total[3] - total[2], total[1] - total[0]

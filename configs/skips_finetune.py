@@ -14,9 +14,9 @@ Those layers start at zero, so this stage starts at exactly the shipped model
 the loaded network and its BatchNorm statistics stay fixed (a second stage of
 the whole network cost the emotes 0.7-0.9 dB: docs/model_card.md), and the few
 new weights learn at a learning rate of 1e-3, where at the whole network's 6e-5
-they stayed at a fiftieth of the decoder's weights after 200 steps.  The pairs are the bright stage's
-kind, anew (``FRAMES=bright2``: seed 19), 800 steps, two seeds averaged and
-calibrated, in one command:
+they stayed at a fiftieth of the decoder's weights after 200 steps.  The pairs
+are the bright stage's kind, anew (``FRAMES=bright2``: seed 19), 800 steps, two
+seeds averaged and calibrated, in one command:
 
   INIT=pretrained FRAMES=bright2 CONFIG=configs/skips_finetune.py launch/soup.sh runs/skips
 """

@@ -197,11 +197,14 @@ def panel(pairs: Sequence[dict], preds: Sequence[np.ndarray], rows: int = 4) -> 
 
 
 def score_images(extractor, pairs, names, max_side: int | None, panels: str | None = None,
-                 csv_path: str | None = None) -> dict[str, dict[str, float]]:
+                 csv_path: str | None = None, predictions: dict | None = None
+                 ) -> dict[str, dict[str, float]]:
   """Scores the model and the baselines on whole (color, line) pairs.
 
   ``pairs`` is a sequence of dicts with uint8 ``color`` (H, W, 3) and ``line``
   (H, W); each is extracted at its own size (capped by ``max_side``).
+  ``predictions``: a dict to receive the model's line art per name, for a
+  caller that scores it further without extracting again.
   """
   from lineart_jax.data.imageio import write_png
   from lineart_jax.infer import extract
@@ -217,6 +220,8 @@ def score_images(extractor, pairs, names, max_side: int | None, panels: str | No
     if target.ndim == 3:
       target = target[..., 0]
     preds = {m: f(pair["color"], name) for m, f in methods.items()}
+    if predictions is not None:
+      predictions[name] = preds["model"]
     row = {"image": name}
     for m, pred in preds.items():
       fscores[m].add(pred, target)

@@ -91,6 +91,7 @@ SKIPS: tuple[tuple[str, str, str, int], ...] = (
     ("skip_half", "encoder1_flat2", "decoder2", 1),
     ("skip_full", "input", "decoder3", 3),
 )
+SKIP_NAMES = frozenset(name for name, _, _, _ in SKIPS)
 # edges > 0: the edge maps' zero-initialised convolution, summed with encoder1's
 # before encoder1's BatchNorm (so folding that BatchNorm scales both).
 EDGE_LAYER, EDGE_TARGET = "encoder1_edges", "encoder1"
@@ -396,7 +397,7 @@ def fold_batchnorm(variables: dict, eps: float = 1e-5) -> dict:
   ``s = scale / sqrt(var + eps)`` and the bias ``bias - mean * s``."""
   params, stats = variables["params"], variables["batch_stats"]
   folded = {name: dict(params[name]) for name in params
-            if name in {n for n, _, _, _ in SKIPS} or name.endswith(STYLE_SUFFIX)}
+            if name in SKIP_NAMES or name.endswith(STYLE_SUFFIX)}
   for name, kind, _, _, _, bn_name in LAYERS:
     layer = dict(params[name])
     if bn_name is not None:

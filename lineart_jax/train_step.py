@@ -24,7 +24,7 @@ import optax
 from jax.sharding import Mesh, PartitionSpec as P
 
 from lineart_jax import losses, sharding
-from lineart_jax.model import SKIPS, STYLE_SUFFIX, AutoEncoder, init_variables
+from lineart_jax.model import SKIP_NAMES, STYLE_SUFFIX, AutoEncoder, init_variables
 from lineart_jax.sharding import DATA_AXIS
 
 
@@ -89,8 +89,7 @@ def trainable_mask(params: Any, train_only: str = "") -> Any:
     mask = {k: any(str(part).endswith(STYLE_SUFFIX) for part in k) for k in flat}
     missing = "style layers: set model.style_dims=6"
   else:
-    names = {name for name, _, _, _ in SKIPS}
-    mask = {k: any(part in names for part in k) for k in flat}
+    mask = {k: any(part in SKIP_NAMES for part in k) for k in flat}
     missing = "skip connections: set model.arch=skip"
   if not any(mask.values()):
     raise ValueError(f"train_only={train_only!r}, but the model has no {missing}")
