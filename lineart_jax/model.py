@@ -97,6 +97,13 @@ SKIP_NAMES = frozenset(name for name, _, _, _ in SKIPS)
 EDGE_LAYER, EDGE_TARGET = "encoder1_edges", "encoder1"
 # style_dims > 0: each BatchNorm layer's FiLM map is named <bn name> + this.
 STYLE_SUFFIX = "_style"
+# The layers after the 1/8 bottleneck, with their BatchNorm and style layers, and
+# the skips (which all feed the decoder): what ``train_only="decoder"`` trains.
+DECODER_NAMES = frozenset(
+    {name for name, *_ in LAYERS if name.startswith("decoder")}
+    | {bn + suffix for name, *_, bn in LAYERS if name.startswith("decoder") and bn
+       for suffix in ("", STYLE_SUFFIX)}
+    | SKIP_NAMES)
 # How the style reaches the network: "film" (the shipped form) modulates every
 # BatchNorm layer; "channels" feeds it as constant input channels, i.e. a
 # zero-initialised convolution of the style map summed with encoder1's, before its

@@ -24,7 +24,8 @@ import optax
 from jax.sharding import Mesh, PartitionSpec as P
 
 from lineart_jax import losses, sharding
-from lineart_jax.model import SKIP_NAMES, STYLE_SUFFIX, AutoEncoder, init_variables
+from lineart_jax.model import (DECODER_NAMES, SKIP_NAMES, STYLE_SUFFIX, AutoEncoder,
+                               init_variables)
 from lineart_jax.sharding import DATA_AXIS
 
 
@@ -59,7 +60,7 @@ def make_schedule(learning_rate: float, num_steps: int, schedule: str = "constan
 
 
 # config.train_only: which parameters a run trains ("" = all; trainable_mask).
-TRAIN_ONLY = ("", "style", "skips")
+TRAIN_ONLY = ("", "style", "skips", "decoder")
 
 
 def _check_train_only(train_only: str) -> None:
@@ -73,7 +74,10 @@ def trainable_mask(params: Any, train_only: str = "") -> Any:
 
   ``train_only=""`` trains all of them; ``"style"`` only the style layers
   (``<bn>_style``, ``model.style_dims > 0``); ``"skips"`` only the skip
-  connections (``model.SKIPS``, ``model.arch="skip"``).  Why freeze the rest:
+  connections (``model.SKIPS``, ``model.arch="skip"``); ``"decoder"`` the layers
+  after the 1/8 bottleneck, their style layers and the skips
+  (``model.DECODER_NAMES``: the encoder fixed, so the drawings' features stay
+  what the loaded model computed).  Why freeze the rest:
   either kind of layer starts at zero from loaded weights, and with the loaded
   network fixed (weights *and* BatchNorm statistics) the run starts at exactly
   the loaded model and learns only what those layers add.  The style layers are
@@ -88,9 +92,12 @@ def trainable_mask(params: Any, train_only: str = "") -> Any:
   if train_only == "style":
     mask = {k: any(str(part).endswith(STYLE_SUFFIX) for part in k) for k in flat}
     missing = "style layers: set model.style_dims=6"
-  else:
+  elif train_only == "skips":
     mask = {k: any(part in SKIP_NAMES for part in k) for k in flat}
     missing = "skip connections: set model.arch=skip"
+  else:
+    mask = {k: any(part in DECODER_NAMES for part in k) for k in flat}
+    missing = "decoder"
   if not any(mask.values()):
     raise ValueError(f"train_only={train_only!r}, but the model has no {missing}")
   return flax.traverse_util.unflatten_dict(mask)
