@@ -46,7 +46,9 @@ def get_config() -> ml_collections.ConfigDict:
                                 # (<bn>_style): the loaded network's weights and
                                 # BatchNorm statistics stay fixed, so the default style
                                 # computes exactly the model of init_from; "skips" =
-                                # only the skip connections (model.arch="skip")
+                                # only the skip connections (model.arch="skip");
+                                # "decoder" = the decoder's layers and the skips
+                                # (model.DECODER_NAMES), the encoder fixed
   c.init_from = ""              # "" = random init; "pretrained" = the shipped weights,
                                 # or a workdir / checkpoint folder (params and BatchNorm)
                                 # or a folder of weights in the shipped format

@@ -192,22 +192,27 @@ def test_extending_refuses_other_shapes_and_missing_layers(seed_weights):
     extend_variables(seed_weights, skip_weights)  # a skip model into the seed network
 
 
-def test_train_only_skips_trains_the_skips_and_keeps_the_loaded_network(seed_weights):
-  """config.train_only='skips': after real steps the skip connections have moved
-  and changed the output; every other parameter and BatchNorm statistic is bit
-  for bit as loaded."""
+@pytest.mark.parametrize("train_only", ["skips", "decoder"])
+def test_train_only_skips_or_decoder_keeps_the_rest_of_the_loaded_network(seed_weights,
+                                                                          train_only):
+  """config.train_only='skips' ('decoder'): after real steps the skip connections
+  (and the decoder's layers) have moved and changed the output; every other
+  parameter and every BatchNorm statistic is bit for bit as loaded."""
   import flax
 
+  from lineart_jax.model import DECODER_NAMES
   from lineart_jax.train_step import make_optimizer, make_train_step, trainable_mask
   mesh = sharding.make_mesh(jax.devices()[:2])
   model, merged, new = _with_options(seed_weights, "skip", 0)
-  optimizer = make_optimizer(1e-2, train_only="skips")
+  trained_names = set(new) if train_only == "skips" else DECODER_NAMES
+  assert trained_names >= set(new) and "decoder3" in DECODER_NAMES
+  optimizer = make_optimizer(1e-2, train_only=train_only)
   state = create_train_state(model, optimizer, 0, mesh)
   state = jax.device_put(state.replace(params=merged["params"],
                                        batch_stats=merged["batch_stats"],
                                        opt_state=optimizer.init(merged["params"])),
                          sharding.replicated(mesh))
-  step = make_train_step(model, optimizer, mesh, 1e-2, train_only="skips")
+  step = make_train_step(model, optimizer, mesh, 1e-2, train_only=train_only)
   rng = np.random.default_rng(0)
   colors = np.stack([_image(32, 32, seed) for seed in range(4)])
   for _ in range(3):
@@ -217,8 +222,8 @@ def test_train_only_skips_trains_the_skips_and_keeps_the_loaded_network(seed_wei
   after = jax.device_get(state)
   flat = flax.traverse_util.flatten_dict
   old, trained = flat(merged["params"]), flat(jax.tree.map(np.asarray, after.params))
-  for path, m in flat(trainable_mask(merged["params"], "skips")).items():
-    assert m == (path[0] in new), path
+  for path, m in flat(trainable_mask(merged["params"], train_only)).items():
+    assert m == (path[0] in trained_names), path
     assert (np.abs(trained[path] - old[path]).max() > 0) == m, path
   for a, b in zip(jax.tree.leaves(after.batch_stats), jax.tree.leaves(merged["batch_stats"])):
     np.testing.assert_array_equal(a, b)
