@@ -75,3 +75,11 @@ def test_skips_stage_trains_the_skips_alone_on_the_traced_stage_settings():
   assert skips["model"] == {**traced["model"], "arch": "skip"}
   assert skips["optimizer"] == {**traced["optimizer"], "learning_rate": 1e-3}
   assert skips["train_only"] == "skips" and skips["init_from"] == "pretrained"
+
+
+def test_decoder_stage_is_the_skips_stage_training_the_decoder_at_the_traced_rate():
+  skips, decoder = _load("skips_finetune").to_dict(), _load("decoder_finetune").to_dict()
+  assert {k for k in skips if decoder[k] != skips[k]} == {"train_only", "optimizer", "data"}
+  assert decoder["train_only"] == "decoder"
+  assert decoder["optimizer"] == {**skips["optimizer"],
+                                  "learning_rate": _load("traced_finetune").optimizer.learning_rate}
