@@ -48,7 +48,9 @@ def get_config() -> ml_collections.ConfigDict:
                                 # computes exactly the model of init_from; "skips" =
                                 # only the skip connections (model.arch="skip");
                                 # "decoder" = the decoder's layers and the skips
-                                # (model.DECODER_NAMES), the encoder fixed
+                                # (model.DECODER_NAMES), the encoder fixed;
+                                # "weights" = every parameter, BatchNorm
+                                # statistics fixed
   c.init_from = ""              # "" = random init; "pretrained" = the shipped weights,
                                 # or a workdir / checkpoint folder (params and BatchNorm)
                                 # or a folder of weights in the shipped format

@@ -60,7 +60,7 @@ def make_schedule(learning_rate: float, num_steps: int, schedule: str = "constan
 
 
 # config.train_only: which parameters a run trains ("" = all; trainable_mask).
-TRAIN_ONLY = ("", "style", "skips", "decoder")
+TRAIN_ONLY = ("", "style", "skips", "decoder", "weights")
 
 
 def _check_train_only(train_only: str) -> None:
@@ -77,7 +77,9 @@ def trainable_mask(params: Any, train_only: str = "") -> Any:
   connections (``model.SKIPS``, ``model.arch="skip"``); ``"decoder"`` the layers
   after the 1/8 bottleneck, their style layers and the skips
   (``model.DECODER_NAMES``: the encoder fixed, so the drawings' features stay
-  what the loaded model computed).  Why freeze the rest:
+  what the loaded model computed); ``"weights"`` every parameter, with the
+  BatchNorm statistics fixed as with the others (a short stage's batches of 12
+  would move them towards its own data).  Why freeze the rest:
   either kind of layer starts at zero from loaded weights, and with the loaded
   network fixed (weights *and* BatchNorm statistics) the run starts at exactly
   the loaded model and learns only what those layers add.  The style layers are
@@ -87,7 +89,7 @@ def trainable_mask(params: Any, train_only: str = "") -> Any:
   """
   _check_train_only(train_only)
   flat = flax.traverse_util.flatten_dict(params)
-  if not train_only:
+  if train_only in ("", "weights"):
     return flax.traverse_util.unflatten_dict({k: True for k in flat})
   if train_only == "style":
     mask = {k: any(str(part).endswith(STYLE_SUFFIX) for part in k) for k in flat}

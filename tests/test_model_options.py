@@ -192,19 +192,21 @@ def test_extending_refuses_other_shapes_and_missing_layers(seed_weights):
     extend_variables(seed_weights, skip_weights)  # a skip model into the seed network
 
 
-@pytest.mark.parametrize("train_only", ["skips", "decoder"])
+@pytest.mark.parametrize("train_only", ["skips", "decoder", "weights"])
 def test_train_only_skips_or_decoder_keeps_the_rest_of_the_loaded_network(seed_weights,
                                                                           train_only):
-  """config.train_only='skips' ('decoder'): after real steps the skip connections
-  (and the decoder's layers) have moved and changed the output; every other
-  parameter and every BatchNorm statistic is bit for bit as loaded."""
+  """config.train_only='skips' ('decoder', 'weights'): after real steps the skip
+  connections (and the decoder's layers; every parameter) have moved and changed
+  the output; every other parameter and every BatchNorm statistic is bit for bit
+  as loaded."""
   import flax
 
   from lineart_jax.model import DECODER_NAMES
   from lineart_jax.train_step import make_optimizer, make_train_step, trainable_mask
   mesh = sharding.make_mesh(jax.devices()[:2])
   model, merged, new = _with_options(seed_weights, "skip", 0)
-  trained_names = set(new) if train_only == "skips" else DECODER_NAMES
+  trained_names = {"skips": set(new), "decoder": DECODER_NAMES,
+                   "weights": set(merged["params"])}[train_only]
   assert trained_names >= set(new) and "decoder3" in DECODER_NAMES
   optimizer = make_optimizer(1e-2, train_only=train_only)
   state = create_train_state(model, optimizer, 0, mesh)
