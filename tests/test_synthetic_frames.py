@@ -81,6 +81,31 @@ def test_info_names_each_pairs_scene_and_changes_no_pair():
   assert len(seen) >= 4, seen  # drawings and several kinds of frame
 
 
+def test_bench_counts_the_missed_ink_inside_solid_fills():
+  """bench/contours.py --by-scene's ``fills``: of a filled square and a thin line,
+  a prediction with the square's outline alone misses its interior, all of it
+  inside the fill; one without the line misses ink that is not."""
+  import importlib.util
+  import os
+  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                      "bench", "contours.py")
+  spec = importlib.util.spec_from_file_location("bench_contours", path)
+  bench = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(bench)
+  line = np.full((SIZE, SIZE), 255, np.uint8)
+  line[10:40, 10:40] = 0  # a 30-px filled square
+  line[50, 5:60] = 0  # a thin line
+  outline = np.ones((SIZE, SIZE), np.float32)
+  outline[line == 0] = 0.0
+  outline[12:38, 12:38] = 1.0  # the square's 2-px outline and the line
+  missed, in_fills = bench.missed_in_fills(outline, line, 0.5)
+  assert missed == (30 - 2 * 4) ** 2 and in_fills == missed  # beyond 2 px of the outline
+  no_line = outline.copy()
+  no_line[50] = 1.0
+  missed, in_fills = bench.missed_in_fills(no_line, line, 0.5)
+  assert missed == (30 - 2 * 4) ** 2 + 55 and in_fills == (30 - 2 * 4) ** 2
+
+
 def test_dark_clutter_and_letterbox_bars_are_paper_in_both_targets():
   for st in (Style(), Style(contours="all")):
     canvas = synthetic.Canvas(np.random.default_rng(1), SIZE, st)
