@@ -20,8 +20,10 @@ threshold of the set, and PSNR, ``evaluation.score_images``):
 ``--by-scene`` then splits the model's scores by what each pair shows
 (``synthetic.SCENES``: a night sky, a city, graphics, ...), at the threshold the
 whole set chose: each scene's share of the target's ink, of the ink the model
-missed and of its false ink, and its F@2: where a model's misses lie (on the
-untraced frames, the CG cities' rows of lit windows).
+missed and of its false ink, its F@2, and the share of its missed ink that lies
+inside a solid fill of the target (a filled black shape's interior): where a
+model's misses lie (on the untraced frames, the CG cities' rows of lit windows,
+and in every scene the insides of black fills).
 """
 
 from __future__ import annotations
