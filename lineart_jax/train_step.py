@@ -75,17 +75,19 @@ def trainable_mask(params: Any, train_only: str = "") -> Any:
   ``train_only=""`` trains all of them; ``"style"`` only the style layers
   (``<bn>_style``, ``model.style_dims > 0``); ``"skips"`` only the skip
   connections (``model.SKIPS``, ``model.arch="skip"``); ``"decoder"`` the layers
-  after the 1/8 bottleneck, their style layers and the skips
-  (``model.DECODER_NAMES``: the encoder fixed, so the drawings' features stay
-  what the loaded model computed); ``"weights"`` every parameter, with the
-  BatchNorm statistics fixed as with the others (a short stage's batches of 12
-  would move them towards its own data).  Why freeze the rest:
-  either kind of layer starts at zero from loaded weights, and with the loaded
-  network fixed (weights *and* BatchNorm statistics) the run starts at exactly
-  the loaded model and learns only what those layers add.  The style layers are
-  linear and bias-free, so the default style computes the loaded model however
-  long the run; the skips change every style, and learn at a learning rate the
-  whole network would not bear (their few weights from zero in a short stage).
+  after the 1/8 bottleneck with their BatchNorm and style layers, and the skips
+  (``model.DECODER_NAMES``); ``"weights"`` all of them.  With any of these the
+  BatchNorm statistics stay as loaded too (``make_train_step``).
+
+  Why freeze: the style layers and the skips start at zero from loaded weights,
+  so with the loaded network fixed the run starts at exactly the loaded model
+  and learns only what those layers add.  The style layers are linear and
+  bias-free, so the default style computes the loaded model however long the
+  run; the skips change every style, and learn at a learning rate the whole
+  network would not bear (their few weights from zero in a short stage).
+  ``"decoder"`` keeps the encoder, so the features the drawings are read with
+  stay the loaded model's; ``"weights"`` keeps only the statistics, which a
+  short stage's batches of 12 would move towards its own data.
   """
   _check_train_only(train_only)
   flat = flax.traverse_util.flatten_dict(params)
@@ -113,7 +115,7 @@ def make_optimizer(learning_rate: float | optax.Schedule, b1: float = 0.9,
   are zero)."""
   _check_train_only(train_only)
   adam = optax.adam(learning_rate, b1=b1, b2=b2, eps=eps)
-  if not train_only:
+  if train_only in ("", "weights"):
     return adam
   labels = lambda params: jax.tree.map(lambda m: "train" if m else "frozen",
                                        trainable_mask(params, train_only))

@@ -193,8 +193,8 @@ def test_extending_refuses_other_shapes_and_missing_layers(seed_weights):
 
 
 @pytest.mark.parametrize("train_only", ["skips", "decoder", "weights"])
-def test_train_only_skips_or_decoder_keeps_the_rest_of_the_loaded_network(seed_weights,
-                                                                          train_only):
+def test_train_only_trains_its_layers_and_keeps_the_rest_of_the_loaded_network(
+    seed_weights, train_only):
   """config.train_only='skips' ('decoder', 'weights'): after real steps the skip
   connections (and the decoder's layers; every parameter) have moved and changed
   the output; every other parameter and every BatchNorm statistic is bit for bit
