@@ -87,9 +87,10 @@ def test_bench_counts_the_missed_ink_inside_solid_fills():
   inside the fill; one without the line misses ink that is not."""
   import importlib.util
   import os
-  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                      "bench", "contours.py")
-  spec = importlib.util.spec_from_file_location("bench_contours", path)
+
+  from subprocess_env import REPO
+  spec = importlib.util.spec_from_file_location("bench_contours",
+                                                os.path.join(REPO, "bench", "contours.py"))
   bench = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(bench)
   line = np.full((SIZE, SIZE), 255, np.uint8)
