@@ -464,6 +464,25 @@ def test_synthetic_deep_colored_shapes_are_paint_at_any_size():
   assert paper == deep
 
 
+def test_synthetic_ink_spots_are_smaller_than_any_black_paint():
+  """Small black areas are ink and large ones paint (``synthetic._ink_spot``,
+  ``_shape``): the largest spot must stay well under the smallest black paint,
+  or the two overlap and a model can only hedge, drawing a spot's inside gray."""
+  size = 192
+  spots = []
+  for seed in range(80):
+    rng = np.random.default_rng(seed)
+    canvas = synthetic.Canvas(rng, size)
+    canvas.color[:] = 255.0
+    synthetic._ink_spot(canvas, rng, size)
+    spots.append(int((canvas.result(False, 1.0)[1] < 128).sum()))
+  rng = np.random.default_rng(0)
+  paint = [cv2.contourArea(synthetic._blob(rng, size, radius=synthetic.LARGE_PAINT * size)
+                           .astype(np.float32)) for _ in range(400)]
+  assert np.mean(np.array(spots) > 0) > 0.9  # (a catch-light may cover a tiny one)
+  assert max(spots) < 0.6 * min(paint)
+
+
 def test_synthetic_spikes_are_painted_with_only_their_outline_in_the_target():
   """A narrow tapered spike in a hue has a brush stroke's silhouette but is paint:
   the target draws its outline and leaves paper inside (a model that saw only

@@ -161,10 +161,10 @@ def test_generator_draws_each_control_into_the_line_art_only():
 
 def test_generator_blacks_ink_fills_and_paint_outlines():
   def spot(blacks):
-    rng = np.random.default_rng(3)  # a spot of 171 px
-    canvas = synthetic.Canvas(rng, 96, Style(blacks=blacks), np.random.default_rng(5))
+    rng = np.random.default_rng(3)  # a spot of 414 px
+    canvas = synthetic.Canvas(rng, 256, Style(blacks=blacks), np.random.default_rng(5))
     canvas.color[:] = 255.0
-    synthetic._ink_spot(canvas, rng, 96)
+    synthetic._ink_spot(canvas, rng, 256)
     return canvas.result()
   (c_auto, auto), (c_paint, paint) = spot("auto"), spot("paint")
   np.testing.assert_array_equal(c_auto, c_paint)

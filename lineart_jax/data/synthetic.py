@@ -59,6 +59,10 @@ ONE = 1 << SHIFT
 SUPERSAMPLE = 2  # drawn at this multiple of the output size, then INTER_AREA-reduced
 SMALL_MARK = 0.06  # a shape smaller than this radius (of the image side) is a detail mark
 LARGE_PAINT = 0.1  # black paint is at least this radius (of the image side); smaller is ink
+# An ink spot's area is at most a disk's of this radius (of the image side).  Black
+# paint of radius LARGE_PAINT, squashed to half its width, has twice that area, so
+# the two sizes never meet and inked black is told from painted black by what shows.
+INK_SPOT_LARGEST = 0.05
 VISIBLE = (3.0, 12.0)  # luma levels: a line changing the color image less is faded, more kept
 COLORED_WIDEST = 3.0  # px: lines in a darker shade of the fill are at most this wide
 LIGHT_TRACE_SHADE = (0.5, 0.85)  # a light trace line's luminance, x the fill's (light_traces)
@@ -751,9 +755,14 @@ def _ink_spot(canvas: Canvas, rng, size: int) -> None:
   near-black in both images, with a white catch-light that is paper in both.
   Dark and black fills (``_shape``, ``_hair``, ``_background``) are larger
   (``LARGE_PAINT``) and paint, absent from the line art: a model that saw small
-  black shapes painted as often as inked drew real pupils light gray."""
+  black shapes painted as often as inked drew real pupils light gray.  A spot's
+  area stays under half the smallest paint's (``INK_SPOT_LARGEST``): spots of up
+  to 1.5 times its radius, which overlapped the paint's sizes, left a model
+  hedging between ink and paper, their insides gray (issue 41)."""
   c = rng.uniform(0.1, 0.9, 2) * size
-  blob = _blob(rng, size, c, rng.uniform(0.01, 0.09) * size)
+  blob = _blob(rng, size, c, rng.uniform(0.01, INK_SPOT_LARGEST) * size)
+  largest = np.pi * (INK_SPOT_LARGEST * size) ** 2
+  blob = c + (blob - c) * min(1.0, np.sqrt(largest / cv2.contourArea(blob.astype(np.float32))))
   alpha = canvas.region(blob)
   gray = float(rng.uniform(0, 22))
   whole = (slice(None), slice(None))
