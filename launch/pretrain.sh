@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The shipped model's recipe from this tree, in one command:
+# The recipe's base stages (1 and 2) from this tree; launch/recipe.sh runs them and every later stage:
 #
 #   launch/pretrain.sh [RUNS] [--config.x=y ...]      # RUNS defaults to runs/recipe
 #

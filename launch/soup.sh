@@ -27,6 +27,7 @@ command="launch/soup.sh $RUNS${*:+ $*}"
 mkdir -p "$RUNS/seed1"
 for seed in 0 1; do
   if [[ $seed == 1 ]]; then  # the same pairs as seed 0's
+    shopt -s nullglob  # (a glob that matches nothing shares nothing)
     for data in "$RUNS"/seed0/data_stage2*_packed; do
       [[ -e $RUNS/seed1/$(basename "$data") ]] || ln -s "../seed0/$(basename "$data")" "$RUNS/seed1/"
     done

@@ -22,7 +22,8 @@ CONFIG = ["--config=configs/base.py", "--config.model.width=0.0625",
           # float differences from growing over 7 steps beyond rtol 1e-5.
           "--config.optimizer.eps=1e-3"]
 LAUNCH_SCRIPTS = ["launch/local.sh", "launch/multi_gpu.sh", "launch/slurm.sbatch", ".ci/run",
-                  "bench/gpu.sh", "launch/pretrain_gpu.sh", "launch/pretrain.sh", "launch/soup.sh"]
+                  "bench/gpu.sh", "launch/pretrain_gpu.sh", "launch/pretrain.sh", "launch/soup.sh",
+                  "launch/recipe.sh"]
 
 
 def _losses(workdir):
@@ -49,15 +50,16 @@ def test_launch_scripts_pass_bash_n_and_shellcheck(script):
   assert p.returncode == 0, p.stdout
 
 
-def _pretrain_commands(tmp_path, frames: str) -> subprocess.CompletedProcess:
-  """``launch/pretrain.sh`` with FRAMES=``frames`` and a ``python`` that only prints
-  its arguments: the commands the recipe would run."""
+def _pretrain_commands(tmp_path, frames: str, script: str = "launch/pretrain.sh"
+                       ) -> subprocess.CompletedProcess:
+  """``script`` with FRAMES=``frames`` and a ``python`` that only prints its
+  arguments: the commands the recipe would run."""
   fake = tmp_path / "bin"
   fake.mkdir(exist_ok=True)
   (fake / "python").write_text('#!/usr/bin/env bash\necho "python $*"\n')
   (fake / "python").chmod(0o755)
   env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}", FRAMES=frames, INIT="")
-  return subprocess.run(["bash", "launch/pretrain.sh", str(tmp_path / "runs")], cwd=REPO,
+  return subprocess.run(["bash", script, str(tmp_path / "runs")], cwd=REPO,
                         env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -75,6 +77,32 @@ def test_pretrain_sh_draws_each_frames_kind_and_refuses_an_unknown_one_first(tmp
   typo = _pretrain_commands(tmp_path, "brigth")
   assert typo.returncode != 0 and "brigth" in typo.stderr
   assert typo.stdout == ""  # nothing ran: not even stage 1's 16 hours
+
+
+def test_recipe_sh_trains_every_stage_from_the_one_before_and_skips_finished_ones(tmp_path):
+  def trainings():
+    p = _pretrain_commands(tmp_path, "", "launch/recipe.sh")  # the caller's FRAMES unused
+    assert p.returncode == 0, p.stderr
+    runs = str(tmp_path / "runs")
+    found = []
+    for command in p.stdout.splitlines():
+      if "lineart_jax.train" in command:
+        args = dict(a.split("=", 1) for a in command.split() if "=" in a)
+        found.append((os.path.basename(args["--config"]),
+                      args.get("--config.init_from", "").replace(runs, "RUNS")))
+    return found
+
+  assert trainings() == [
+      ("pretrained_gpu.py", ""), ("pretrained_finetune.py", "RUNS/base/stage1"),
+      ("style_finetune.py", "RUNS/base/shipped"),
+      ("contours_finetune.py", "RUNS/style/shipped"),
+      *[("traced_finetune.py", "RUNS/contours/shipped")] * 2,
+      *[("traced_finetune.py", "RUNS/traced/shipped")] * 2,
+      *[("skips_finetune.py", "RUNS/bright/shipped")] * 2]
+  for done in ("base", "style"):
+    os.makedirs(tmp_path / "runs" / done / "shipped")
+    (tmp_path / "runs" / done / "shipped" / "lineart.json").write_text("{}")
+  assert trainings()[0] == ("contours_finetune.py", "RUNS/style/shipped")
 
 
 def test_two_processes_match_one_process_and_resume_on_one(tmp_path):
