@@ -1114,9 +1114,17 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
     canvas.traced = kind.traced
     color, line = canvas.result(*_frame_scene(canvas, Pen(rng, kind), rng, size))
     color = _degrade_frame(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng, kind)
-    if info is not None:
-      info["scene"] = canvas.scene
-    return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
+  else:
+    color, line = _drawing(canvas, rng, size, spread)
+  if info is not None:
+    info["scene"] = canvas.scene
+  return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
+
+
+def _drawing(canvas: Canvas, rng, size: int, spread: float) -> tuple[np.ndarray, np.ndarray]:
+  """A drawing (``make_pair``'s pairs that are not anime frames): characters,
+  loose strokes and marks on a background, colored and degraded; (color uint8,
+  line float)."""
   _background(canvas, rng, size)
   pen = Pen(rng)
   _characters(canvas, pen, rng, size, int(rng.integers(4, 14)))
@@ -1130,10 +1138,7 @@ def make_pair(seed: int, index: int, size: int = 256, spread: float = 0.0,
   for _ in range(int(rng.integers(0, 4)) if rng.uniform() < 0.25 else 0):
     _sparkle(canvas, rng, size)
   color, line = canvas.result(*_paint_like_colorist(canvas, rng, spread))
-  color = _degrade(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng)
-  if info is not None:
-    info["scene"] = canvas.scene
-  return color, np.clip(line + 0.5, 0, 255).astype(np.uint8)
+  return _degrade(np.clip(color + 0.5, 0, 255).astype(np.uint8), rng), line
 
 
 def pair_style(seed: int, index: int, contours: float = 0.0) -> Style:
