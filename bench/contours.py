@@ -22,8 +22,9 @@ threshold of the set, and PSNR, ``evaluation.score_images``):
 whole set chose: each scene's share of the target's ink, of the ink the model
 missed and of its false ink, its F@2, and the share of its missed ink that lies
 inside a solid fill of the target (a filled black shape's interior): where a
-model's misses lie (on the untraced frames, the CG cities' rows of lit windows,
-and in every scene the insides of black fills).
+model's misses lie (on the untraced frames, the CG cities' rows of lit windows;
+before the generator kept ink spots smaller than black paint,
+``synthetic.INK_SPOT_LARGEST``, also the insides of black fills in every scene).
 """
 
 from __future__ import annotations
