@@ -756,8 +756,8 @@ def _ink_spot(canvas: Canvas, rng, size: int) -> None:
   Dark and black fills (``_shape``, ``_hair``, ``_background``) are larger
   (``LARGE_PAINT``) and paint, absent from the line art: a model that saw small
   black shapes painted as often as inked drew real pupils light gray.  A spot's
-  area stays under half the smallest paint's (``INK_SPOT_LARGEST``): spots of up
-  to 1.5 times its radius, which overlapped the paint's sizes, left a model
+  area stays at most half the smallest paint's (``INK_SPOT_LARGEST``): spots
+  drawn up to 0.09 of the side overlapped the paint's sizes and left a model
   hedging between ink and paper, their insides gray (issue 41)."""
   c = rng.uniform(0.1, 0.9, 2) * size
   blob = _blob(rng, size, c, rng.uniform(0.01, INK_SPOT_LARGEST) * size)
