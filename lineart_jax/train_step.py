@@ -61,6 +61,7 @@ def make_schedule(learning_rate: float, num_steps: int, schedule: str = "constan
 
 # config.train_only: which parameters a run trains ("" = all; trainable_mask).
 TRAIN_ONLY = ("", "style", "skips", "decoder", "weights")
+TRAINS_EVERY_PARAMETER = ("", "weights")  # of those, the ones that mask no parameter
 
 
 def _check_train_only(train_only: str) -> None:
@@ -91,7 +92,7 @@ def trainable_mask(params: Any, train_only: str = "") -> Any:
   """
   _check_train_only(train_only)
   flat = flax.traverse_util.flatten_dict(params)
-  if train_only in ("", "weights"):
+  if train_only in TRAINS_EVERY_PARAMETER:
     return flax.traverse_util.unflatten_dict({k: True for k in flat})
   if train_only == "style":
     mask = {k: any(str(part).endswith(STYLE_SUFFIX) for part in k) for k in flat}
@@ -115,7 +116,7 @@ def make_optimizer(learning_rate: float | optax.Schedule, b1: float = 0.9,
   are zero)."""
   _check_train_only(train_only)
   adam = optax.adam(learning_rate, b1=b1, b2=b2, eps=eps)
-  if train_only in ("", "weights"):
+  if train_only in TRAINS_EVERY_PARAMETER:
     return adam
   labels = lambda params: jax.tree.map(lambda m: "train" if m else "frozen",
                                        trainable_mask(params, train_only))

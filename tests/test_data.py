@@ -469,13 +469,8 @@ def test_synthetic_ink_spots_are_smaller_than_any_black_paint():
   ``_shape``): the largest spot must stay well under the smallest black paint,
   or the two overlap and a model can only hedge, drawing a spot's inside gray."""
   size = 192
-  spots = []
-  for seed in range(80):
-    rng = np.random.default_rng(seed)
-    canvas = synthetic.Canvas(rng, size)
-    canvas.color[:] = 255.0
-    synthetic._ink_spot(canvas, rng, size)
-    spots.append(int((canvas.result(False, 1.0)[1] < 128).sum()))
+  spot = lambda canvas, pen, rng, size: synthetic._ink_spot(canvas, rng, size)
+  spots = [int((_drawn_alone(spot, seed, size, 255.0)[1] < 128).sum()) for seed in range(80)]
   rng = np.random.default_rng(0)
   paint = [cv2.contourArea(synthetic._blob(rng, size, radius=synthetic.LARGE_PAINT * size)
                            .astype(np.float32)) for _ in range(400)]
