@@ -41,6 +41,9 @@ def get_config() -> ml_collections.ConfigDict:
   c.loss.radius = 2
   c.loss.white = 0.95           # targets >= this are paper (weight 1); real line art's
                                 # paper is 0.94-0.99, and 1.0 weighs it ~0.21
+  c.loss.lattice = 0.0          # > 0: adds this multiple of the error's part locked to
+                                # the pixel grid (losses.lattice_energy), whose dotted
+                                # faint lines the strided decoder leaves; 0 = the paper's
 
   c.train_only = ""             # "" = every parameter; "style" = only the style layers
                                 # (<bn>_style): the loaded network's weights and

@@ -162,7 +162,9 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
   ``grad_norm``, ``learning_rate`` and ``finite`` (1 when the loss, the gradients
   and the updated parameters are all finite, else 0: a finite loss can come with
   inf/NaN gradients, e.g. in bfloat16), replicated scalars.  ``loss_params``
-  (alpha, beta, bins, radius) override the paper's loss-map constants.
+  (alpha, beta, bins, radius, white) override the paper's loss-map constants;
+  its ``lattice`` (default 0) adds that multiple of each image's
+  ``losses.lattice_energy`` (the error's part locked to the pixel grid) to its loss.
 
   ``train_only`` (``trainable_mask``; the optimizer must be ``make_optimizer``'s
   for the same value): the other parameters' gradients are zero, so XLA drops
@@ -173,10 +175,12 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
   if model.bn_axis_name != DATA_AXIS:
     model = model.clone(bn_axis_name=DATA_AXIS)
   lr_at = learning_rate if callable(learning_rate) else (lambda _: learning_rate)
+  map_params = dict(loss_params or {})
+  lattice = float(map_params.pop("lattice", 0.0))
 
   def per_device(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
     color, line = to_unit_float(batch["color"]), to_unit_float(batch["line"])
-    weights = losses.loss_map(line, **(loss_params or {}))
+    weights = losses.loss_map(line, **map_params)
 
     def loss_fn(params):
       variables = {"params": params, "batch_stats": state.batch_stats}
@@ -187,7 +191,10 @@ def make_train_step(model: AutoEncoder, optimizer: optax.GradientTransformation,
         output, updates = model.apply(variables, color, train=True,
                                       style=batch.get("style"), mutable=["batch_stats"])
         batch_stats = updates["batch_stats"]
-      return losses.per_image_loss(output, line, weights).mean(), batch_stats
+      loss = losses.per_image_loss(output, line, weights)
+      if lattice:
+        loss = loss + lattice * losses.lattice_energy(output, line)
+      return loss.mean(), batch_stats
 
     params = jax.lax.pcast(state.params, DATA_AXIS, to="varying")
     (loss, batch_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)

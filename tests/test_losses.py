@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lineart_jax.losses import loss_map, per_image_loss
+from lineart_jax.losses import lattice_energy, loss_map, per_image_loss
 
 
 def slow_loss_map(target, alpha=6.0, beta=-2.0, bins=10, radius=2, white=0.95):
@@ -72,3 +72,35 @@ def test_per_image_loss_is_weighted_sum_of_squares():
   weights = np.asarray(loss_map(target))
   want = ((weights * (output - target)) ** 2).sum(axis=(1, 2, 3))
   np.testing.assert_allclose(per_image_loss(output, target), want, rtol=1e-5)
+
+
+def test_lattice_energy_finds_dots_on_the_grid_and_little_else():
+  """Dots every 4 px on the grid are nearly all lattice, at any phase; the same
+  number of dots at random places, and any error of a constant, hardly count."""
+  rng = np.random.default_rng(2)
+  target = np.ones((1, 128, 128, 1), np.float32)
+  dots = target.copy()
+  dots[:, 1::4, 2::4] = 0.5  # one of the 16 phases, in every window
+  energy = float(lattice_energy(dots, target)[0])
+  squared = float(((dots - target) ** 2).sum())
+  np.testing.assert_allclose(energy, squared * 15 / 16, rtol=1e-5)  # less the mean
+  np.testing.assert_allclose(lattice_energy(np.roll(dots, 3, axis=2), target), energy, rtol=1e-5)
+  scattered = target.copy()
+  scattered.reshape(-1)[rng.choice(target.size, int((dots < 1).sum()), replace=False)] = 0.5
+  assert float(lattice_energy(scattered, target)[0]) < 0.05 * squared
+  assert float(lattice_energy(target - 0.3, target)[0]) < 1e-6
+  assert float(lattice_energy(dots, dots)[0]) == 0.0
+
+
+def test_lattice_energy_per_image_and_partial_windows():
+  """One value per image; pixels outside whole windows are left out; images
+  smaller than a window have none."""
+  target = np.ones((2, 70, 140, 1), np.float32)
+  output = target.copy()
+  output[0, 0:64:4, 0:128:4] = 0.0  # image 0 only, inside the whole windows
+  output[1, 64:, :] = 0.0           # image 1 only, outside them
+  energy = np.asarray(lattice_energy(output, target))
+  assert energy.shape == (2,) and energy[0] > 0 and energy[1] == 0
+  assert np.asarray(lattice_energy(output[:, :32, :32], target[:, :32, :32])).tolist() == [0, 0]
+  with pytest.raises(ValueError, match="multiple"):
+    lattice_energy(output, target, period=4, window=30)

@@ -80,3 +80,25 @@ def test_batch_not_divisible_by_devices_is_clear_error():
   batch = {"color": jnp.zeros((6, 8, 8, 3), jnp.uint8), "line": jnp.zeros((6, 8, 8, 1), jnp.uint8)}
   with pytest.raises(ValueError, match="global batch size 6"):
     step(state, batch)
+
+
+def test_lattice_weight_adds_the_grid_energy_to_each_images_loss():
+  """``loss_params["lattice"]``: the step's loss is the paper's plus that multiple
+  of ``losses.lattice_energy``, on the output the step computes."""
+  from lineart_jax import losses
+  mesh = sharding.make_mesh(jax.devices()[:1])
+  model = AutoEncoder(width=WIDTH)
+  optimizer = optax.sgd(0.0)
+  batch = _batches(n=1, global_batch=2, size=64)[0]
+  state = create_train_state(model, optimizer, 0, mesh)
+  variables = jax.device_get({"params": state.params, "batch_stats": state.batch_stats})
+  output, _ = model.apply(variables, batch["color"] / 255.0, train=True, mutable=["batch_stats"])
+  line = batch["line"] / 255.0
+  paper = np.mean(losses.per_image_loss(output, line))
+  grid = np.mean(losses.lattice_energy(output, line))
+  assert grid > 1e-3 * paper  # 5x it is far beyond the rtol below
+  for lattice in (0.0, 5.0):
+    step = make_train_step(model, optimizer, mesh, 0.0, {"lattice": lattice})
+    _, metrics = step(create_train_state(model, optimizer, 0, mesh),
+                      sharding.global_batch(batch, mesh))
+    np.testing.assert_allclose(float(metrics["loss"]), paper + lattice * grid, rtol=1e-4)

@@ -1,0 +1,26 @@
+"""The skips soup's decoder, trained against the dotted lines its strides leave.
+
+Issue 41.  On anime frames the shipped model draws its faint lines as rows of
+dots 4 px apart, locked to the pixel grid (one of the 16 phases of a 4x4 grid
+holds 1.7-2x the mean ink, 1.3-2.1x on synthetic frames, 1.01-1.10 in the
+targets); ``--tone=dark`` turns the dots black.  The paper's loss counts that
+pattern as a small part of the error (about 1 %), so this stage weighs it apart:
+``loss.lattice`` adds 30 times the error's grid-locked energy
+(``losses.lattice_energy``), while the decoder trains as in
+configs/decoder_finetune.py (``train_only="decoder"``: the encoder and every
+BatchNorm statistic fixed), 800 steps on the skip stage's kind of pairs; from
+the skips soup (INIT):
+
+  INIT=pretrained FRAMES=bright2 CONFIG=configs/lattice_finetune.py launch/soup.sh runs/lattice
+"""
+
+from lineart_jax.config_files import sibling
+
+decoder = sibling(__file__, "decoder_finetune")
+
+
+def get_config():
+  c = decoder.get_config()
+  c.loss.lattice = 30.0
+  c.data.root = "runs/lattice/data_stage2_bright2_packed"
+  return c
