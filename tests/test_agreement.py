@@ -137,3 +137,21 @@ def test_recall_by_line_polarity_splits_dark_and_bright_lines():
                                           "recall_other"))
   with pytest.raises(ValueError, match="color image"):
     agreement.compare(_lines(10), reference, color=color[:32])
+
+
+def test_grid_is_about_one_for_lines_and_high_for_dots_on_the_grid():
+  """Lines at any place and angle favour no phase of the 4x4 grid; a faint line
+  drawn as dots 4 px apart does, at whatever phase, and pools per image."""
+  smooth = np.ones((96, 96), np.float32)
+  cv2.line(smooth, (3, 5), (90, 70), 0.6, 1, cv2.LINE_AA)
+  cv2.line(smooth, (10, 90), (85, 12), 0.4, 2, cv2.LINE_AA)
+  dotted = smooth.copy()
+  dotted[2::4, 1::4] = np.minimum(dotted[2::4, 1::4], np.where(smooth[2::4, 1::4] < 1, 0.0, 1.0))
+  ref = np.ones_like(smooth)
+  line_grid = agreement.compare(smooth, ref).shares()["grid"]
+  dot_grid = agreement.compare(dotted, ref).shares()["grid"]
+  assert 1.0 <= line_grid < 1.15 and dot_grid > 1.5
+  assert agreement.compare(np.roll(dotted, (1, 2), (0, 1)), ref).shares()["grid"] == \
+      pytest.approx(dot_grid, rel=0.05)
+  pooled = (agreement.compare(smooth, ref) + agreement.compare(dotted, ref)).shares()["grid"]
+  assert line_grid < pooled < dot_grid

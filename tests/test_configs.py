@@ -83,3 +83,10 @@ def test_decoder_stage_is_the_skips_stage_training_the_decoder_at_the_traced_rat
   assert decoder["train_only"] == "decoder"
   assert decoder["optimizer"] == {**skips["optimizer"],
                                   "learning_rate": _load("traced_finetune").optimizer.learning_rate}
+
+
+def test_lattice_stage_is_the_decoder_stage_with_the_grid_weighed_apart():
+  decoder, lattice = _load("decoder_finetune").to_dict(), _load("lattice_finetune").to_dict()
+  assert {k for k in decoder if lattice[k] != decoder[k]} == {"loss", "data"}
+  assert lattice["loss"] == {**decoder["loss"], "lattice": 30.0}
+  assert _load("base").loss.lattice == 0.0  # the paper's loss unless a config asks
