@@ -74,8 +74,9 @@ def per_image_loss(output: jax.Array, target: jax.Array, weights: jax.Array | No
 # The grid the network's strides leave: its decoder up-samples 2x three times,
 # with transposed convolutions whose phases can differ, so an output can carry a
 # pattern locked to the pixel grid.  On anime frames the shipped skips soup draws
-# its faint lines as rows of dots 4 px apart (one of the 16 phases of a 4x4
-# grid holds 1.7-2x the mean ink, against 1.01-1.10 in synthetic targets).
+# its faint lines as rows of dots 4 px apart (the darkest of the 16 phases of a
+# 4x4 grid holds 1.4-2.0x their mean darkness, against 1.01-1.10 in synthetic
+# targets: ``agreement``'s grid column).
 LATTICE_PERIOD = 4   # px: the period of that pattern (the two finest up-samplings)
 # px: phases are compared within windows of this side.  An error with no grid in
 # it puts (period^2 - 1) / window^2 of its energy there by chance (0.4 % at 64):
@@ -95,8 +96,8 @@ def lattice_energy(output: jax.Array, target: jax.Array, period: int = LATTICE_P
   over blocks.  Line art has no reason to favour a phase, so a model's error
   there is an artifact of its strides; the weighted squared error already
   counts it, as one part of many, and weighting it apart
-  (``config.loss.lattice``) trains the pattern away.  ``(..., H, W, 1)`` or
-  ``(..., H, W)`` inputs, float32.
+  (``config.loss.lattice``) trains the pattern away (docs/model_card.md, "The
+  grid's dots weighed apart").  ``(N, H, W, 1)`` or ``(N, H, W)`` inputs.
   """
   if window % period:
     raise ValueError(f"lattice window {window} is not a multiple of its period {period}")
