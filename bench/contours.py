@@ -17,6 +17,11 @@ threshold of the set, and PSNR, ``evaluation.score_images``):
   likewise where it has the contours entry (else in its default style: it knows
   drawn lines only) and the OpenCV method.
 
+Each model's row also gives its ``grid`` (``lineart_jax.agreement``: how much its
+output favours one phase of a 4x4 pixel grid, pooled over the pairs; about 1
+for line art, as the targets' row shows; well above where faint lines come out
+as dots 4 px apart, which F@2 within 2 px can't see).
+
 ``--by-scene`` then splits the model's scores by what each pair shows
 (``synthetic.SCENES``: a night sky, a city, graphics, ...), at the threshold the
 whole set chose: each scene's share of the target's ink, of the ink the model
@@ -38,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lineart_jax.agreement import solid_ink  # noqa: E402
+from lineart_jax.agreement import grid_phases, solid_ink  # noqa: E402
 from lineart_jax.data.synthetic import SCENES, FrameKind, make_pair  # noqa: E402
 from lineart_jax.evaluation import (TOLERANCE, InkFScore, score_images,  # noqa: E402
                                     tolerance_disk)
@@ -81,17 +86,21 @@ def main(argv=None) -> None:
       predictions = {}
       scores = score_images(extractor, pairs, names, None, predictions=predictions)
       rows.append((contours, f"{label} ({models[label]}, {extractor.style.describe()})",
-                   scores["model"]))
+                   scores["model"], grid([predictions[n] for n in names])))
       if label == "model" and args.by_scene:
         scene_rows += by_scene([predictions[n] for n in names], pairs, scenes,
                                scores["model"]["threshold"], contours)
-    rows.append((contours, "OpenCV dilate-diff", scores["opencv"]))
+    rows.append((contours, "OpenCV dilate-diff", scores["opencv"], None))
+    rows.append((contours, "the target itself", None,
+                 grid([pair["line"].astype(np.float32) / 255.0 for pair in pairs])))
   print(f"\n{args.pairs} pairs, seed {args.seed}, {args.size} px, frames {args.frames:g}"
         f"{' (traced)' if args.traced else ''}")
-  print(f"{'target':8s} {'method':80s} {'F@2':>6s} {'P':>6s} {'R':>6s} {'PSNR':>6s}")
-  for target, method, s in rows:
-    print(f"{target:8s} {method:80s} {s['f_score']:6.3f} {s['precision']:6.3f} "
-          f"{s['recall']:6.3f} {s['psnr']:6.2f}")
+  print(f"{'target':8s} {'method':80s} {'F@2':>6s} {'P':>6s} {'R':>6s} {'PSNR':>6s} "
+        f"{'grid':>6s}")
+  for target, method, s, g in rows:
+    scores = (f"{s['f_score']:6.3f} {s['precision']:6.3f} {s['recall']:6.3f} {s['psnr']:6.2f}"
+              if s else f"{'':27s}")
+    print(f"{target:8s} {method:80s} {scores} {'' if g is None else f'{g:6.2f}'}")
   if scene_rows:
     print("\nthe model by scene, at the whole set's threshold; shares of the set's target ink, "
           "of the target ink it missed and of its false ink; the share of the scene's missed "
@@ -101,6 +110,13 @@ def main(argv=None) -> None:
     for row in scene_rows:
       print("{:8s} {:14s} {:5d} {:6.1%} {:6.1%} {:6.1%} {:6.3f} {:6.3f} {:6.3f} {:6.1%}"
             .format(*row))
+
+
+def grid(images) -> float:
+  """``agreement``'s grid of several line arts, pooled: the sum of each one's
+  darkest phase over the sum of its phases' means."""
+  phases = [grid_phases(image) for image in images]
+  return sum(p.max() for p in phases) / sum(p.mean() for p in phases)
 
 
 def missed_in_fills(pred, line, threshold: float) -> tuple[int, int]:

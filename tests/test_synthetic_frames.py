@@ -297,3 +297,23 @@ def test_the_cli_refuses_a_traced_share_without_traced_frames(tmp_path, capsys):
                     "--soft-frames", "1.5"])
   assert "--soft-frames must be a fraction" in capsys.readouterr().err
   assert not (tmp_path / "pairs").exists()  # refused before anything was written
+
+
+def test_bench_grid_pools_the_line_arts_phases():
+  """bench/contours.py's ``grid``: line art drawn as dots on a 4-px grid reads well
+  above smooth line art, and the two together read between."""
+  import importlib.util
+  import os
+
+  from subprocess_env import REPO
+  spec = importlib.util.spec_from_file_location("bench_contours",
+                                                os.path.join(REPO, "bench", "contours.py"))
+  bench = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(bench)
+  smooth = np.ones((SIZE, SIZE), np.float32)
+  smooth[:, 20:24] = 0.3  # a line 4 px wide: every phase alike
+  dotted = np.ones((SIZE, SIZE), np.float32)
+  dotted[::4, 20:23:4] = 0.0
+  assert bench.grid([smooth]) == pytest.approx(1.0)
+  assert bench.grid([dotted]) > 10
+  assert bench.grid([smooth]) < bench.grid([smooth, dotted]) < bench.grid([dotted])
