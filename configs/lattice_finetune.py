@@ -3,7 +3,7 @@
 Issue 41.  On anime frames the shipped model draws its faint lines as rows of
 dots 4 px apart, locked to the pixel grid (``agreement``'s grid: the darkest of
 the 16 phases of a 4x4 grid holds 1.4-2.0x their mean darkness on the dev
-frames, 1.8x on synthetic frames, 1.08-1.10 in their targets); ``--tone=dark``
+frames, 1.34-1.44 on synthetic frames, 1.05-1.15 in their targets); ``--tone=dark``
 turns the dots black.  The paper's loss counts that
 pattern as a small part of the error (about 1 %), so this stage weighs it apart:
 ``loss.lattice`` adds 30 times the error's grid-locked energy

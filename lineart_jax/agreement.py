@@ -47,7 +47,8 @@ reference's files (often JPEGs) are read as gray and thresholded the same way.
   16 phases of a 4x4 pixel grid (pixels with the same ``(y % 4, x % 4)``), the
   largest over their mean; pooled as the sum of each image's largest over the
   sum of its means.  Line art has no reason to favour a phase, so it is about 1
-  (1.01-1.10 on synthetic targets); a network whose strided decoder draws faint
+  (1.05-1.15 on synthetic frames' targets, ``bench/contours.py``); a network
+  whose strided decoder draws faint
   lines as rows of dots 4 px apart scores well above (``losses.lattice_energy``).
   Recall and precision within 2 px can't see such dots.
 

@@ -75,8 +75,8 @@ def per_image_loss(output: jax.Array, target: jax.Array, weights: jax.Array | No
 # with transposed convolutions whose phases can differ, so an output can carry a
 # pattern locked to the pixel grid.  On anime frames the shipped skips soup draws
 # its faint lines as rows of dots 4 px apart (the darkest of the 16 phases of a
-# 4x4 grid holds 1.4-2.0x their mean darkness, against 1.01-1.10 in synthetic
-# targets: ``agreement``'s grid column).
+# 4x4 grid holds 1.4-2.0x their mean darkness, against 1.05-1.15 in synthetic
+# frames' targets: ``agreement``'s grid column, ``bench/contours.py``).
 LATTICE_PERIOD = 4   # px: the period of that pattern (the two finest up-samplings)
 # px: phases are compared within windows of this side.  An error with no grid in
 # it puts (period^2 - 1) / window^2 of its energy there by chance (0.4 % at 64):
