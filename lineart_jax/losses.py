@@ -108,8 +108,7 @@ def lattice_energy(output: jax.Array, target: jax.Array, period: int = LATTICE_P
   if not (h and w):
     return jnp.zeros((n,), jnp.float32)
   reps = window // period
-  blocks = err.reshape(n, -1, err.shape[-2], err.shape[-1])[..., :h, :w]
-  blocks = blocks.reshape(n, -1, h // window, reps, period, w // window, reps, period)
-  phases = blocks.mean(axis=(3, 6))  # (n, c, H/window, period, W/window, period)
-  dev = phases - phases.mean(axis=(3, 5), keepdims=True)
+  blocks = err[:, :h, :w].reshape(n, h // window, reps, period, w // window, reps, period)
+  phases = blocks.mean(axis=(2, 5))  # (n, H/window, period, W/window, period)
+  dev = phases - phases.mean(axis=(2, 4), keepdims=True)
   return (dev ** 2).reshape(n, -1).sum(axis=1) * (reps * reps)
