@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lineart_jax.agreement import grid_phases, solid_ink  # noqa: E402
+from lineart_jax.agreement import pooled_grid, solid_ink  # noqa: E402
 from lineart_jax.data.synthetic import SCENES, FrameKind, make_pair  # noqa: E402
 from lineart_jax.evaluation import (TOLERANCE, InkFScore, score_images,  # noqa: E402
                                     tolerance_disk)
@@ -86,13 +86,13 @@ def main(argv=None) -> None:
       predictions = {}
       scores = score_images(extractor, pairs, names, None, predictions=predictions)
       rows.append((contours, f"{label} ({models[label]}, {extractor.style.describe()})",
-                   scores["model"], grid([predictions[n] for n in names])))
+                   scores["model"], pooled_grid([predictions[n] for n in names])))
       if label == "model" and args.by_scene:
         scene_rows += by_scene([predictions[n] for n in names], pairs, scenes,
                                scores["model"]["threshold"], contours)
     rows.append((contours, "OpenCV dilate-diff", scores["opencv"], None))
     rows.append((contours, "the target itself", None,
-                 grid([pair["line"].astype(np.float32) / 255.0 for pair in pairs])))
+                 pooled_grid([pair["line"].astype(np.float32) / 255.0 for pair in pairs])))
   print(f"\n{args.pairs} pairs, seed {args.seed}, {args.size} px, frames {args.frames:g}"
         f"{' (traced)' if args.traced else ''}")
   print(f"{'target':8s} {'method':80s} {'F@2':>6s} {'P':>6s} {'R':>6s} {'PSNR':>6s} "
@@ -110,13 +110,6 @@ def main(argv=None) -> None:
     for row in scene_rows:
       print("{:8s} {:14s} {:5d} {:6.1%} {:6.1%} {:6.1%} {:6.3f} {:6.3f} {:6.3f} {:6.1%}"
             .format(*row))
-
-
-def grid(images) -> float:
-  """``agreement``'s grid of several line arts, pooled: the sum of each one's
-  darkest phase over the sum of its phases' means."""
-  phases = [grid_phases(image) for image in images]
-  return sum(p.max() for p in phases) / sum(p.mean() for p in phases)
 
 
 def missed_in_fills(pred, line, threshold: float) -> tuple[int, int]:

@@ -104,6 +104,13 @@ def grid_phases(lines: np.ndarray, period: int = GRID_PERIOD) -> np.ndarray:
                    for a in range(period)])
 
 
+def pooled_grid(images) -> float:
+  """The grid of several (H, W) line arts, pooled as ``Counts`` pools it: the
+  sum of each one's darkest phase over the sum of its phases' means."""
+  phases = [grid_phases(image) for image in images]
+  return sum(p.max() for p in phases) / sum(p.mean() for p in phases)
+
+
 def line_polarity(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   """(dark, bright) masks of an (H, W, 3) uint8 RGB image: pixels within 1 px of
   a dark or a bright line, narrower than ``POLARITY_WIDTH`` px (a black or white

@@ -155,3 +155,16 @@ def test_grid_is_about_one_for_lines_and_high_for_dots_on_the_grid():
       pytest.approx(dot_grid, rel=0.05)
   pooled = (agreement.compare(smooth, ref) + agreement.compare(dotted, ref)).shares()["grid"]
   assert line_grid < pooled < dot_grid
+
+
+def test_pooled_grid_of_several_line_arts():
+  """``pooled_grid`` (bench/contours.py's grid column): line art drawn as dots on
+  a 4-px grid reads well above smooth line art, and the two together read between."""
+  smooth = np.ones((64, 64), np.float32)
+  smooth[:, 20:24] = 0.3  # a line 4 px wide: every phase alike
+  dotted = np.ones((64, 64), np.float32)
+  dotted[::4, 20:23:4] = 0.0
+  assert agreement.pooled_grid([smooth]) == pytest.approx(1.0)
+  assert agreement.pooled_grid([dotted]) > 10
+  assert agreement.pooled_grid([smooth]) < agreement.pooled_grid([smooth, dotted]) \
+      < agreement.pooled_grid([dotted])

@@ -81,8 +81,10 @@ def test_info_names_each_pairs_scene_and_changes_no_pair():
   assert len(seen) >= 4, seen  # drawings and several kinds of frame
 
 
-def _bench_contours():
-  """bench/contours.py as a module (bench/ is not a package)."""
+def test_bench_counts_the_missed_ink_inside_solid_fills():
+  """bench/contours.py --by-scene's ``fills``: of a filled square and a thin line,
+  a prediction with the square's outline alone misses its interior, all of it
+  inside the fill; one without the line misses ink that is not."""
   import importlib.util
   import os
 
@@ -91,14 +93,6 @@ def _bench_contours():
                                                 os.path.join(REPO, "bench", "contours.py"))
   bench = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(bench)
-  return bench
-
-
-def test_bench_counts_the_missed_ink_inside_solid_fills():
-  """bench/contours.py --by-scene's ``fills``: of a filled square and a thin line,
-  a prediction with the square's outline alone misses its interior, all of it
-  inside the fill; one without the line misses ink that is not."""
-  bench = _bench_contours()
   line = np.full((SIZE, SIZE), 255, np.uint8)
   line[10:40, 10:40] = 0  # a 30-px filled square
   line[50, 5:60] = 0  # a thin line
@@ -303,16 +297,3 @@ def test_the_cli_refuses_a_traced_share_without_traced_frames(tmp_path, capsys):
                     "--soft-frames", "1.5"])
   assert "--soft-frames must be a fraction" in capsys.readouterr().err
   assert not (tmp_path / "pairs").exists()  # refused before anything was written
-
-
-def test_bench_grid_pools_the_line_arts_phases():
-  """bench/contours.py's ``grid``: line art drawn as dots on a 4-px grid reads well
-  above smooth line art, and the two together read between."""
-  bench = _bench_contours()
-  smooth = np.ones((SIZE, SIZE), np.float32)
-  smooth[:, 20:24] = 0.3  # a line 4 px wide: every phase alike
-  dotted = np.ones((SIZE, SIZE), np.float32)
-  dotted[::4, 20:23:4] = 0.0
-  assert bench.grid([smooth]) == pytest.approx(1.0)
-  assert bench.grid([dotted]) > 10
-  assert bench.grid([smooth]) < bench.grid([smooth, dotted]) < bench.grid([dotted])
