@@ -69,9 +69,11 @@ class InkFScore:
             "recall": float(recall[best]), "threshold": float(self.thresholds[best])}
 
 
-def score(preds: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -> dict[str, float]:
-  """PSNR and best ink F-score of (H, W) [0, 1] predictions against targets."""
-  fscore = InkFScore()
+def score(preds: Sequence[np.ndarray], targets: Sequence[np.ndarray],
+          tolerance: int = TOLERANCE) -> dict[str, float]:
+  """PSNR and best ink F-score (within ``tolerance`` px) of (H, W) [0, 1]
+  predictions against targets."""
+  fscore = InkFScore(tolerance=tolerance)
   for p, t in zip(preds, targets):
     fscore.add(p, t)
   return {"psnr": float(np.mean([psnr(p, t) for p, t in zip(preds, targets)])),
@@ -149,7 +151,8 @@ BASELINES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def compare_with_opencv(predict: Callable[[np.ndarray], np.ndarray],
-                        pairs: Sequence[dict], batch_size: int = 8
+                        pairs: Sequence[dict], batch_size: int = 8,
+                        tolerance: int = TOLERANCE
                         ) -> tuple[dict[str, dict[str, float]], list[np.ndarray]]:
   """Scores the model and the OpenCV method on the same pairs.
 
@@ -169,11 +172,13 @@ def compare_with_opencv(predict: Callable[[np.ndarray], np.ndarray],
     else:
       preds.extend(np.asarray(predict(colors), np.float32))
   classic = [opencv_lines(p["color"]) for p in pairs]
-  return {"model": score(preds, targets), "opencv": score(classic, targets)}, preds
+  return {"model": score(preds, targets, tolerance),
+          "opencv": score(classic, targets, tolerance)}, preds
 
 
-def format_comparison(scores: dict[str, dict[str, float]]) -> str:
-  rows = [f"{'method':8s} {'PSNR dB':>8s} {'F(2px)':>7s} {'prec':>6s} {'recall':>6s} {'thr':>5s}"]
+def format_comparison(scores: dict[str, dict[str, float]], tolerance: int = TOLERANCE) -> str:
+  f_label = f"F({tolerance}px)"
+  rows = [f"{'method':8s} {'PSNR dB':>8s} {f_label:>7s} {'prec':>6s} {'recall':>6s} {'thr':>5s}"]
   for name, s in scores.items():
     rows.append(f"{name:8s} {s['psnr']:8.2f} {s['f_score']:7.3f} {s['precision']:6.3f} "
                 f"{s['recall']:6.3f} {s['threshold']:5.2f}")
@@ -197,12 +202,15 @@ def panel(pairs: Sequence[dict], preds: Sequence[np.ndarray], rows: int = 4) -> 
 
 
 def score_images(extractor, pairs, names, max_side: int | None, panels: str | None = None,
-                 csv_path: str | None = None, predictions: dict | None = None
-                 ) -> dict[str, dict[str, float]]:
+                 csv_path: str | None = None, predictions: dict | None = None,
+                 tolerance: int = TOLERANCE) -> dict[str, dict[str, float]]:
   """Scores the model and the baselines on whole (color, line) pairs.
 
   ``pairs`` is a sequence of dicts with uint8 ``color`` (H, W, 3) and ``line``
   (H, W); each is extracted at its own size (capped by ``max_side``).
+  ``tolerance``: px within which ink counts as found (the F-score's; 2 is the
+  project's F@2).  Scores at 0 and 1 px tell a line drawn evenly from one drawn
+  as dots a few px apart, which within 2 px count as the whole line.
   ``predictions``: a dict to receive the model's line art per name, for a
   caller that scores it further without extracting again.
   """
@@ -212,7 +220,7 @@ def score_images(extractor, pairs, names, max_side: int | None, panels: str | No
 
   methods = {"model": lambda rgb, name: extract(rgb, extractor, max_side, name),
              **{k: (lambda rgb, name, f=f: f(rgb)) for k, f in BASELINES.items()}}
-  fscores = {m: InkFScore() for m in methods}
+  fscores = {m: InkFScore(tolerance=tolerance) for m in methods}
   psnrs = {m: [] for m in methods}
   rows = []
   for name, pair in tqdm(list(zip(names, pairs)), "scoring"):
@@ -226,7 +234,7 @@ def score_images(extractor, pairs, names, max_side: int | None, panels: str | No
     for m, pred in preds.items():
       fscores[m].add(pred, target)
       psnrs[m].append(psnr(pred, target))
-      single = InkFScore()
+      single = InkFScore(tolerance=tolerance)
       single.add(pred, target)
       row[f"{m}_psnr"], row[f"{m}_f"] = psnrs[m][-1], single.result()["f_score"]
     rows.append(row)

@@ -73,3 +73,22 @@ def test_ink_near_counts_ink_within_the_tolerance_only():
   assert evaluation.ink_near(pred, ink) == 1.0
   assert evaluation.ink_near(pred, _line_at(13) < 0.5) == 0.0
   assert evaluation.ink_near(pred, np.zeros((32, 32), bool)) == 1.0
+
+
+def test_score_images_counts_ink_within_the_given_tolerance(tmp_path):
+  """The model here is the OpenCV method (extractor None); the truth is its own
+  output moved 2 px: found within 2 px, not within 0 or 1."""
+  color = np.full((48, 48, 3), 255, np.uint8)
+  color[:, 20:22] = 0
+  truth = np.roll(evaluation.opencv_lines(color), 2, axis=1)
+  pairs = [{"color": color, "line": np.round(truth * 255).astype(np.uint8)}]
+  f = {}
+  for tolerance in (0, 1, 2):
+    csv_path = tmp_path / f"scores{tolerance}.csv"
+    scores = evaluation.score_images(None, pairs, ["a.png"], None, csv_path=str(csv_path),
+                                     tolerance=tolerance)
+    f[tolerance] = scores["model"]["f_score"]
+    per_image = float(open(csv_path).read().splitlines()[1].split(",")[2])  # image,psnr,f
+    assert abs(per_image - f[tolerance]) < 1e-9
+    assert f"F({tolerance}px)" in evaluation.format_comparison(scores, tolerance)
+  assert f[2] == 1.0 and f[1] < 0.6 and f[0] < 0.6, f
