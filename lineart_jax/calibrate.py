@@ -58,18 +58,19 @@ def logits(lines: np.ndarray) -> np.ndarray:
   return np.clip(np.log(p) - np.log1p(-p), -LOGIT_LIMIT, LOGIT_LIMIT).astype(np.float32)
 
 
-def fit(z: np.ndarray, target: np.ndarray, loss_params: dict | None = None,
-        steps: int = 400) -> tuple[float, float, float, float]:
+def fit(z: np.ndarray, target: np.ndarray, steps: int = 400
+        ) -> tuple[float, float, float, float]:
   """(scale, shift, loss before, loss after) minimising the mean of
   ``(M * (sigmoid(scale * z + shift) - target))^2`` over (N, H, W) logits ``z``,
-  ``M`` the paper's loss map of ``target`` (``losses.loss_map``)."""
+  ``M`` the paper's loss map of ``target`` (``losses.loss_map``, at the paper's
+  settings, as every recipe trains with)."""
   import jax
   import jax.numpy as jnp
   import optax
   from lineart_jax import losses
 
   z, target = jnp.asarray(z, jnp.float32), jnp.asarray(target, jnp.float32)
-  weights = losses.loss_map(target, **(loss_params or {}))
+  weights = losses.loss_map(target)
   pixels = z.shape[-2] * z.shape[-1]
 
   def loss(theta):  # the training loss, per pixel
