@@ -85,11 +85,11 @@ def main(argv=None) -> None:
       extractor.check_style(extractor.style)
       predictions = {}
       scores = score_images(extractor, pairs, names, None, predictions=predictions)
+      in_order = [predictions[n] for n in names]
       rows.append((contours, f"{label} ({models[label]}, {extractor.style.describe()})",
-                   scores["model"], pooled_grid([predictions[n] for n in names])))
+                   scores["model"], pooled_grid(in_order)))
       if label == "model" and args.by_scene:
-        scene_rows += by_scene([predictions[n] for n in names], pairs, scenes,
-                               scores["model"]["threshold"], contours)
+        scene_rows += by_scene(in_order, pairs, scenes, scores["model"]["threshold"], contours)
     rows.append((contours, "OpenCV dilate-diff", scores["opencv"], None))
     rows.append((contours, "the target itself", None,
                  pooled_grid([pair["line"].astype(np.float32) / 255.0 for pair in pairs])))
