@@ -11,8 +11,8 @@ as ``infer`` (images longer than ``--max-side`` are extracted at that size and
 upscaled, as ``infer --max-side`` does).  The F-score threshold is chosen per
 method over the whole set; ``--tolerance`` is the distance within which ink
 counts as found (2 px, the F@2 every figure in docs/ uses; 0 and 1 px show
-whether a line is drawn whole or as dots a few px apart).  ``--panels`` writes color | model | OpenCV | truth
-per image; ``--csv`` the per-image scores.  The line-style flags are ``infer``'s
+whether a line is drawn whole or as dots a few px apart).  ``--panels`` writes
+color | model | OpenCV | truth per image; ``--csv`` the per-image scores.  The line-style flags are ``infer``'s
 (a model with a style input draws every image in that style).  Without ``--data`` it scores the
 validation crops the run was evaluated on during training.
 """
