@@ -104,11 +104,17 @@ def grid_phases(lines: np.ndarray, period: int = GRID_PERIOD) -> np.ndarray:
                    for a in range(period)])
 
 
+def grid_counts(lines: np.ndarray) -> dict[str, float]:
+  """``Counts``' grid fields of one (H, W) line art: the mean darkness of its
+  darkest grid phase, and of all its phases."""
+  phases = grid_phases(lines)
+  return {"grid_top": float(phases.max()), "grid_mean": float(phases.mean())}
+
+
 def pooled_grid(images) -> float:
-  """The grid of several (H, W) line arts, pooled as ``Counts`` pools it: the
-  sum of each one's darkest phase over the sum of its phases' means."""
-  phases = [grid_phases(image) for image in images]
-  return sum(p.max() for p in phases) / sum(p.mean() for p in phases)
+  """The grid of several (H, W) line arts, pooled by ``Counts`` as ``agreement``'s
+  ``all`` row is: the sum of each one's darkest phase over the sum of its phases' means."""
+  return sum((Counts(**grid_counts(image)) for image in images), Counts()).shares()["grid"]
 
 
 def line_polarity(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -192,9 +198,7 @@ def compare(ours: np.ndarray, reference: np.ndarray, threshold: float = THRESHOL
                   solid=int(solid_ink(a, solid_radius).sum()),
                   ref_solid=int(solid_ink(b, solid_radius).sum()),
                   ref_found=int(found.sum()),
-                  ours_near=int(np.sum(a & _near(b, tolerance))))
-  phases = grid_phases(ours)
-  counts.grid_top, counts.grid_mean = float(phases.max()), float(phases.mean())
+                  ours_near=int(np.sum(a & _near(b, tolerance))), **grid_counts(ours))
   if color is not None:
     dark, bright = line_polarity(color)
     counts.ref_sorted = counts.ref_ink
