@@ -102,8 +102,8 @@ def lattice_energy(output: jax.Array, target: jax.Array, period: int = LATTICE_P
   if window % period:
     raise ValueError(f"lattice window {window} is not a multiple of its period {period}")
   err = jnp.asarray(output, jnp.float32) - jnp.asarray(target, jnp.float32)
-  if err.shape[-1] == 1 and err.ndim >= 3:
-    err = err[..., 0]
+  if err.ndim == 4:
+    err = jnp.squeeze(err, -1)  # (N, H, W, 1): its one channel
   n, h, w = err.shape[0], err.shape[-2] // window * window, err.shape[-1] // window * window
   if not (h and w):
     return jnp.zeros((n,), jnp.float32)
